@@ -1,0 +1,136 @@
+/**
+ * Wiring for the long-running commands (`run`, `produce`, `consume`): find or start the broker,
+ * create the topics, start the parts the command needs, print progress, and stop cleanly.
+ *
+ * Shutdown order on Ctrl-C (a second Ctrl-C forces exit 130):
+ *   producer stops generating and waits for its acknowledgements
+ *   -> consumer finishes the batch in hand, closes what the watermark allows, writes, commits
+ *   -> sinks close -> a broker this command started is stopped.
+ */
+import { createKafkaClient } from '../broker/client.ts';
+import { connectTopicProducer } from '../broker/topic-producer.ts';
+import { resolveBrokers } from '../broker/resolve-brokers.ts';
+import { ensureTopics } from '../broker/topics.ts';
+import { type PipelineConfig } from '../config/load-config.ts';
+import { type Logger } from '../logger.ts';
+import { createSinks } from '../sinks/registry.ts';
+import { createMetrics, type PipelineMetrics } from './metrics.ts';
+import { startSaleProducer } from './sale-producer.ts';
+import { createSinkSet } from './sink-writer.ts';
+import { startStatusLine } from './status-line.ts';
+import { startStreamConsumer } from './stream-consumer.ts';
+
+export type PipelineMode = 'run' | 'produce' | 'consume';
+
+export interface PipelineCommandOptions {
+  mode: PipelineMode;
+  drain: boolean;
+  quiet: boolean;
+  log: Logger;
+  /** Hooks for the monitor: called once the metrics exist, returns a closer. */
+  onMetrics?: (metrics: PipelineMetrics) => Promise<() => Promise<void>>;
+}
+
+/** Runs a long-running command to its end; returns the exit code. */
+export async function runPipelineCommand(config: PipelineConfig, options: PipelineCommandOptions): Promise<number> {
+  const { mode, log } = options;
+  const withProducer = mode === 'run' || mode === 'produce';
+  const withConsumer = mode === 'run' || mode === 'consume';
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const cleanUp = async (): Promise<void> => {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        log.warn('cleanup step failed', { error: (error as Error).message });
+      }
+    }
+  };
+
+  let interrupted = 0;
+  let requestStop: () => void = () => undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interrupted++;
+    if (interrupted > 1) {
+      log.warn(`second ${signal}: exiting now without a clean stop`);
+      process.exit(130);
+    }
+    log.info(`${signal}: stopping cleanly (press Ctrl-C again to force)`);
+    requestStop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  cleanups.push(() => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  });
+
+  try {
+    const broker = await resolveBrokers({ configured: config.broker.brokers, log });
+    if (broker.startedHere) cleanups.push(() => broker.stop());
+    log.info('broker', { brokers: broker.brokers.join(','), origin: broker.origin });
+    const client = createKafkaClient(config.broker, broker.brokers, log.child({ component: 'kafka' }));
+    await ensureTopics(client, [
+      { topic: config.source.topic, partitions: config.source.partitions },
+      { topic: config.source.deadLetterTopic, partitions: config.source.partitions },
+    ]);
+
+    const metrics = createMetrics();
+    if (options.onMetrics) {
+      const closeMonitor = await options.onMetrics(metrics);
+      cleanups.push(closeMonitor);
+    }
+    if (!options.quiet) {
+      const stopStatus = startStatusLine({ metrics, stream: process.stderr, showProducer: withProducer, showConsumer: withConsumer });
+      cleanups.push(stopStatus);
+    }
+
+    const producer = await connectTopicProducer(client, log.child({ component: 'producer' }));
+    cleanups.push(() => producer.close());
+
+    let consumer: Awaited<ReturnType<typeof startStreamConsumer>> | undefined;
+    if (withConsumer) {
+      const sinks = createSinkSet(await createSinks(config.sinks, { log }), log.child({ component: 'sinks' }));
+      cleanups.push(() => sinks.close());
+      consumer = await startStreamConsumer({
+        config,
+        client,
+        deadLetters: producer,
+        sinks,
+        metrics,
+        log: log.child({ component: 'consumer' }),
+        drain: options.drain,
+      });
+    }
+    const sales = withProducer ? startSaleProducer({ config, producer, metrics, log: log.child({ component: 'producer' }) }) : undefined;
+
+    const stopped = new Promise<void>((resolve) => {
+      requestStop = resolve;
+    });
+    if (mode === 'produce' && sales) {
+      await Promise.race([sales.done, stopped]);
+      sales.stop();
+      await sales.done;
+    } else if (consumer) {
+      // `run` goes on until Ctrl-C; `consume` until Ctrl-C or, with --drain, the end of the topic.
+      await Promise.race([consumer.done, stopped]);
+      sales?.stop();
+      await sales?.done;
+      await consumer.stop();
+    }
+    log.info('stopped cleanly', {
+      produced: metrics.producer.acknowledged,
+      consumed: metrics.consumer.consumed,
+      windows: metrics.consumer.windowsEmitted,
+      rows: metrics.consumer.rowsWritten,
+      invalid: metrics.consumer.invalid,
+      late: metrics.consumer.late,
+    });
+    return 0;
+  } catch (error) {
+    log.error(`${mode} failed: ${(error as Error).message}`);
+    return 1;
+  } finally {
+    await cleanUp();
+  }
+}

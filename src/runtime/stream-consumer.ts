@@ -1,0 +1,296 @@
+/**
+ * The consumer loop: records in, windows out, offsets committed only behind the sinks.
+ *
+ *   fetch batch ─► decode ─► window engine ─► closed windows ─► every sink ─► commit
+ *                    │            │
+ *                    └ invalid ───┴ late ──► dead-letter topic (awaited before any commit)
+ *
+ * Progress is committed per partition as (offset, metadata): the offset is the engine's
+ * `safeOffset` — the oldest record still needed by a window that is not written yet — and the
+ * metadata carries `emittedThrough`, the end of the last window already written. After a restart
+ * or a rebalance the new owner re-reads from that offset, rebuilds the open windows exactly, and
+ * skips the windows already written, so a crash loses nothing and writes nothing partial.
+ */
+import { type BrokerClient, type GroupConsumer, type PartitionAssignment, type SourceRecord, startGroupConsumer } from '../broker/group-consumer.ts';
+import { type OutgoingRecord, type TopicProducer } from '../broker/topic-producer.ts';
+import { type Logger } from '../logger.ts';
+import { createWindowEngine } from '../window/engine.ts';
+import { type ClosedWindow, type WindowEngine } from '../window/types.ts';
+import { type PipelineMetrics } from './metrics.ts';
+import { createRecordDecoder } from './record-decoder.ts';
+import { type SinkSet } from './sink-writer.ts';
+
+/** The parts of the pipeline config the consumer reads. */
+export interface StreamConsumerConfig {
+  source: {
+    topic: string;
+    group: string;
+    startFrom: 'earliest' | 'latest';
+    deadLetterTopic: string;
+    eventTime?: string | undefined;
+    maxRecordBytes: number;
+    saleSchema: object;
+  };
+  window: { length: number; slide: number; allowedLateness: number; idleTimeout: number; time: 'event' | 'processing' };
+  aggregate: { groupBy: string; sum: string; threshold: number };
+}
+
+export interface StreamConsumerOptions {
+  config: StreamConsumerConfig;
+  client: BrokerClient;
+  deadLetters: TopicProducer;
+  sinks: SinkSet;
+  metrics: PipelineMetrics;
+  log: Logger;
+  /** Read to the end of the topic as it is at start, close every window, commit, stop. */
+  drain: boolean;
+  /** Wall clock; tests may pass their own. */
+  now?: () => number;
+}
+
+/** A running consumer. `done` settles when it stops: resolved on a clean stop, rejected on a fatal error. */
+export interface RunningConsumer {
+  done: Promise<void>;
+  /** Finishes the batch in hand, writes what can close, commits, leaves the group. */
+  stop(): Promise<void>;
+}
+
+const progressVersion = 1;
+const tickMs = 250;
+const idleCommitMs = 2_000;
+
+/** Starts consuming; see the module comment for the guarantees. */
+export async function startStreamConsumer(options: StreamConsumerOptions): Promise<RunningConsumer> {
+  const { config, metrics, log, sinks, deadLetters } = options;
+  const now = options.now ?? Date.now;
+  const figures = metrics.consumer;
+  const decode = createRecordDecoder({
+    saleSchema: config.source.saleSchema,
+    groupBy: config.aggregate.groupBy,
+    sum: config.aggregate.sum,
+    eventTime: config.source.eventTime,
+    maxRecordBytes: config.source.maxRecordBytes,
+  });
+  const processingTime = config.window.time === 'processing';
+  let engine: WindowEngine = newEngine(config);
+  /** Per partition: `emittedThrough` restored from the last commit (windows already written). */
+  const resumedThrough = new Map<number, number>();
+  const committed = new Map<number, string>();
+  let lastCommitAt = 0;
+  let stopping = false;
+  let stopped = false;
+  let drainTargets: Map<number, number> | undefined;
+  let queue: Promise<void> = Promise.resolve();
+  let consumer: GroupConsumer | undefined;
+
+  let settle!: { resolve: () => void; reject: (error: Error) => void };
+  const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+  const fail = (error: Error): void => {
+    if (stopped) return;
+    stopped = true;
+    log.error('consumer stopped', { error: error.message });
+    clearInterval(timer);
+    void consumer?.stop().catch(() => undefined);
+    settle.reject(error);
+  };
+  /** Serialises batches, ticks and shutdown: the engine and the sinks see one step at a time. */
+  const serially = (step: () => Promise<void>): Promise<void> => {
+    const next = queue.then(step);
+    queue = next.catch((error: unknown) => fail(error instanceof Error ? error : new Error(String(error))));
+    return next;
+  };
+
+  const onAssignment = async (assignments: PartitionAssignment[]): Promise<void> => {
+    // Eager rebalancing: everything was revoked and fetching restarts at the committed offsets.
+    engine = newEngine(config);
+    resumedThrough.clear();
+    committed.clear();
+    figures.partitions.clear();
+    const ends = await consumer?.partitionOffsets();
+    for (const { partition, committedOffset, committedMetadata } of assignments) {
+      const emittedThrough = parseProgress(committedMetadata);
+      if (emittedThrough !== undefined) resumedThrough.set(partition, emittedThrough);
+      engine.assign(partition, emittedThrough === undefined ? undefined : { emittedThrough });
+      const end = ends?.get(partition);
+      const start = committedOffset ?? (config.source.startFrom === 'earliest' ? end?.low : end?.high) ?? 0;
+      figures.partitions.set(partition, { position: start, highWatermark: end?.high ?? start });
+    }
+    if (options.drain && drainTargets === undefined && ends) {
+      drainTargets = new Map(assignments.map(({ partition }) => [partition, ends.get(partition)?.high ?? 0]));
+    }
+    log.info('partitions assigned', {
+      partitions: assignments.map((a) => `${a.partition}@${a.committedOffset ?? config.source.startFrom}`).join(' ') || 'none',
+    });
+  };
+
+  const onBatch = (partition: number, records: SourceRecord[], highWatermark: number, heartbeat: () => Promise<void>) =>
+    serially(async () => {
+      if (stopping || stopped) return;
+      const startedAt = now();
+      const rejected: OutgoingRecord[] = [];
+      for (const record of records) {
+        figures.consumed++;
+        const decoded = decode(record.value, record.timestamp);
+        if (!decoded.ok) {
+          figures.invalid++;
+          figures.invalidByReason.set(decoded.reason, (figures.invalidByReason.get(decoded.reason) ?? 0) + 1);
+          rejected.push(deadLetter(config.source.topic, record, decoded.reason, decoded.detail));
+          continue;
+        }
+        figures.valid++;
+        const { key, amount } = decoded.sale;
+        const eventTime = processingTime ? startedAt : decoded.sale.eventTime;
+        const outcome = engine.add({ partition, key, amount, eventTime, offset: record.offset, now: startedAt });
+        if (outcome.status === 'counted') figures.aggregated++;
+        else if (outcome.status === 'replayed') figures.replayed++;
+        else {
+          figures.late++;
+          rejected.push(deadLetter(config.source.topic, record, 'late', `${outcome.lateBy} ms behind the closed windows`));
+        }
+      }
+      if (rejected.length > 0) {
+        await deadLetters.send(config.source.deadLetterTopic, rejected);
+        figures.deadLettered += rejected.length;
+      }
+      const last = records[records.length - 1];
+      const position = figures.partitions.get(partition);
+      if (last && position) {
+        position.position = last.offset + 1;
+        position.highWatermark = highWatermark;
+      }
+      figures.batches++;
+      await closeAndCommit(startedAt, false);
+      figures.lastBatchMs = now() - startedAt;
+      await heartbeat();
+    });
+
+  /** Closes what the watermark allows, writes it, and commits what the sinks now hold. */
+  const closeAndCommit = async (at: number, endOfStream: boolean): Promise<void> => {
+    const closed = endOfStream ? engine.closeAll() : engine.advance(at);
+    if (closed.length > 0) await writeWindows(closed, at);
+    updateGauges();
+    if (closed.length > 0 || endOfStream || now() - lastCommitAt >= idleCommitMs) await commitProgress();
+  };
+
+  const writeWindows = async (closed: ClosedWindow[], closedAt: number): Promise<void> => {
+    await sinks.write(closed);
+    figures.windowsEmitted += closed.length;
+    figures.rowsWritten += closed.reduce((rows, window) => rows + window.rows.length, 0);
+    figures.lastEmitDelayMs = now() - closedAt;
+  };
+
+  const commitProgress = async (): Promise<void> => {
+    if (!consumer) return;
+    lastCommitAt = now();
+    const closedThrough = engine.closedThrough();
+    const offsets = [];
+    for (const partition of consumer.assignedPartitions()) {
+      const offset = engine.safeOffset(partition);
+      if (offset === undefined) continue;
+      const emittedThrough = Math.max(resumedThrough.get(partition) ?? -Infinity, closedThrough);
+      const metadata = JSON.stringify(Number.isFinite(emittedThrough) ? { v: progressVersion, emittedThrough } : { v: progressVersion });
+      const fingerprint = `${offset}|${metadata}`;
+      if (committed.get(partition) === fingerprint) continue;
+      offsets.push({ partition, offset, metadata, fingerprint });
+    }
+    if (offsets.length === 0) return;
+    try {
+      await consumer.commit(offsets);
+      for (const { partition, fingerprint } of offsets) committed.set(partition, fingerprint);
+      figures.commits++;
+    } catch (error) {
+      // A commit refused during a rebalance is harmless: the next owner re-reads from the last
+      // good commit and rebuilds the same windows.
+      log.warn('commit refused; the next owner will replay from the previous commit', { error: (error as Error).message });
+    }
+  };
+
+  const updateGauges = (): void => {
+    const stats = engine.stats();
+    const watermark = engine.watermark();
+    figures.watermark = Number.isFinite(watermark) ? watermark : null;
+    figures.openWindows = stats.openWindows;
+    figures.keys = stats.keys;
+  };
+
+  const drainFinished = (): boolean => {
+    if (!drainTargets) return false;
+    for (const [partition, target] of drainTargets) {
+      if ((figures.partitions.get(partition)?.position ?? 0) < target) return false;
+    }
+    return true;
+  };
+
+  const stop = async (): Promise<void> => {
+    if (stopped) return done;
+    stopping = true;
+    clearInterval(timer);
+    await serially(() => closeAndCommit(now(), options.drain));
+    stopped = true;
+    await consumer?.stop();
+    settle.resolve();
+    return done;
+  };
+
+  const timer = setInterval(() => {
+    if (stopping || stopped) return;
+    if (options.drain && drainFinished()) {
+      void stop().catch(fail);
+      return;
+    }
+    void serially(() => closeAndCommit(now(), false)).catch(() => undefined);
+  }, tickMs);
+
+  consumer = await startGroupConsumer(
+    {
+      kafka: options.client,
+      topic: config.source.topic,
+      groupId: config.source.group,
+      fromBeginning: config.source.startFrom === 'earliest',
+      log: log.child({ component: 'kafka' }),
+      maxBytesPerPartition: Math.max(4 * 1024 * 1024, config.source.maxRecordBytes * 2),
+    },
+    { onAssignment, onBatch, onFatalError: fail },
+  );
+  return { done, stop };
+}
+
+function newEngine(config: StreamConsumerConfig): WindowEngine {
+  return createWindowEngine({
+    length: config.window.length,
+    slide: config.window.slide,
+    allowedLateness: config.window.allowedLateness,
+    idleTimeout: config.window.idleTimeout,
+    threshold: config.aggregate.threshold,
+  });
+}
+
+/** Reads `emittedThrough` from a commit's metadata; anything unreadable means "nothing written". */
+function parseProgress(metadata: string | null): number | undefined {
+  if (!metadata) return undefined;
+  try {
+    const progress = JSON.parse(metadata) as { v?: unknown; emittedThrough?: unknown };
+    return progress.v === progressVersion && typeof progress.emittedThrough === 'number' ? progress.emittedThrough : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The dead-letter copy keeps the original bytes and says why and where from in headers. */
+function deadLetter(topic: string, record: SourceRecord, reason: string, detail: string): OutgoingRecord {
+  // Neither the source partition nor the source timestamp is reused: the dead-letter topic may
+  // have fewer partitions, and a broken record's timestamp may be one the broker refuses.
+  return {
+    key: record.key,
+    value: record.value,
+    headers: {
+      ...record.headers,
+      'salesflow.reason': reason,
+      'salesflow.detail': detail.slice(0, 500),
+      'salesflow.source.topic': topic,
+      'salesflow.source.partition': String(record.partition),
+      'salesflow.source.offset': String(record.offset),
+      'salesflow.source.timestamp': String(record.timestamp),
+    },
+  };
+}

@@ -1,0 +1,221 @@
+/**
+ * The whole pipeline as a user runs it: the real CLI, the real broker, real SQLite and text files,
+ * and kcat as the independent reader. The oracle recomputes every window from what is in the topic.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import Database from 'better-sqlite3';
+import { compileSaleValidator } from '../../src/runtime/record-decoder.ts';
+import { diffRows, windowOracle, type OracleRecord, type OracleRow } from '../support/window-oracle.ts';
+import { produceWithKcat, readTopicWithKcat, runCli, startCli, tempDir, uniqueName, writePipeline } from '../support/cli.ts';
+
+const saleSchema = JSON.parse(readFileSync(new URL('../../schemas/sale.schema.json', import.meta.url), 'utf8')) as object;
+const windowSettings = { length: 2_000, slide: 1_000, threshold: 150 };
+
+interface Scenario {
+  dir: string;
+  file: string;
+  topic: string;
+  group: string;
+}
+
+function scenario(extra: { producer?: string; source?: string; window?: string } = {}): Scenario {
+  const dir = tempDir('salesflow-e2e-');
+  const topic = uniqueName('sales');
+  const group = uniqueName('group');
+  const file = writePipeline(
+    dir,
+    `name: e2e
+source:
+  topic: ${topic}
+  partitions: 3
+  schema: ${join(process.cwd(), 'schemas/sale.schema.json')}
+  group: ${group}
+  startFrom: earliest
+${extra.source ?? ''}
+producer:
+  rate: 5000
+  count: 12000
+  customers: 40
+  seed: 7
+${extra.producer ?? ''}
+window:
+  length: ${windowSettings.length}ms
+  slide: ${windowSettings.slide}ms
+  allowedLateness: 200ms
+  idleTimeout: 1s
+${extra.window ?? ''}
+aggregate:
+  groupBy: customerName
+  sum: quantity
+  threshold: ${windowSettings.threshold}
+sinks:
+  - type: text
+    path: out/customers.txt
+  - type: sqlite
+    path: out/results.db
+    table: high_volume_customers
+monitor:
+  port: 0
+`,
+  );
+  return { dir, file, topic, group };
+}
+
+/** Valid sales in the topic, as the oracle's input; the rest are counted as invalid. */
+function recordsInTopic(topic: string, exclude: Set<string> = new Set()): { valid: OracleRecord[]; invalid: number } {
+  const validate = compileSaleValidator(saleSchema);
+  const valid: OracleRecord[] = [];
+  let invalid = 0;
+  for (const { partition, offset, value } of readTopicWithKcat(topic)) {
+    if (exclude.has(`${partition}@${offset}`)) continue;
+    let sale: unknown;
+    try {
+      sale = JSON.parse(value);
+    } catch {
+      invalid++;
+      continue;
+    }
+    if (!validate(sale)) {
+      invalid++;
+      continue;
+    }
+    const { customerName, quantity, timestamp } = sale as { customerName: string; quantity: number; timestamp: number };
+    valid.push({ key: customerName, amount: quantity, eventTime: timestamp });
+  }
+  return { valid, invalid };
+}
+
+function sqliteRows(dir: string): OracleRow[] {
+  const db = new Database(join(dir, 'out/results.db'), { readonly: true });
+  try {
+    return db
+      .prepare('SELECT window_start AS start, window_end AS "end", key, total, count FROM high_volume_customers ORDER BY window_end, key')
+      .all() as OracleRow[];
+  } finally {
+    db.close();
+  }
+}
+
+function textLines(dir: string): string[] {
+  return readFileSync(join(dir, 'out/customers.txt'), 'utf8').split('\n').filter((line) => line.length > 0);
+}
+
+test('a seeded produce run then consume --drain writes exactly the oracle rows to SQLite and the text file', async () => {
+  const { dir, file, topic } = scenario();
+  const produced = await runCli([file, 'produce', '--quiet']);
+  assert.equal(produced.code, 0, produced.stderr);
+  const consumed = await runCli([file, 'consume', '--drain', '--quiet']);
+  assert.equal(consumed.code, 0, consumed.stderr);
+
+  const { valid, invalid } = recordsInTopic(topic);
+  assert.equal(valid.length, 12_000);
+  assert.equal(invalid, 0);
+  const expected = windowOracle(valid, windowSettings);
+  assert.ok(expected.length > 0, 'the scenario must produce rows over the threshold');
+  assert.deepEqual(diffRows(expected, sqliteRows(dir)), []);
+  const lines = textLines(dir);
+  assert.equal(lines.length, expected.length);
+  const firstRow = expected[0];
+  assert.ok(firstRow);
+  assert.ok(
+    lines.some((line) => line.includes(`Name: '${firstRow.key}' : Quantity '${firstRow.total}'.`)),
+    'the text file holds the rows in the original layout',
+  );
+});
+
+test('records produced by kcat, invalid ones included, give the oracle results and a complete dead-letter topic', async () => {
+  const { dir, file, topic } = scenario();
+  // The topic is created by a first consume (it has nothing to read yet); then kcat writes.
+  const warmUp = await runCli([file, 'consume', '--drain', '--quiet']);
+  assert.equal(warmUp.code, 0, warmUp.stderr);
+  const base = Date.now();
+  const lines: string[] = [];
+  const names = ['Ada Lovelace', 'Grace Hopper', 'Alan Turing', 'Edsger Dijkstra'];
+  for (let i = 0; i < 3_000; i++) {
+    const name = names[i % names.length] ?? 'x';
+    const sale = { saleId: crypto.randomUUID(), customerName: name, quantity: (i * 37) % 500, value: 9.99, timestamp: base + i };
+    lines.push(`${name}\t${JSON.stringify(sale)}`);
+  }
+  const invalidLines = [
+    'Ada Lovelace\tnot json at all',
+    'Ada Lovelace\t{"saleId":"x","customerName":"Ada Lovelace","quantity":"many","value":1,"timestamp":1}',
+    'Grace Hopper\t{"customerName":"Grace Hopper","quantity":-5,"value":1,"timestamp":1}',
+    'Alan Turing\t[]',
+  ];
+  produceWithKcat(topic, [...lines.slice(0, 1500), ...invalidLines, ...lines.slice(1500)]);
+
+  const consumed = await runCli([file, 'consume', '--drain', '--quiet']);
+  assert.equal(consumed.code, 0, consumed.stderr);
+  const { valid, invalid } = recordsInTopic(topic);
+  assert.equal(valid.length, 3_000);
+  assert.equal(invalid, invalidLines.length);
+  assert.deepEqual(diffRows(windowOracle(valid, windowSettings), sqliteRows(dir)), []);
+
+  const deadLetters = readTopicWithKcat(`${topic}.dlq`);
+  assert.equal(deadLetters.length, invalidLines.length);
+  for (const letter of deadLetters) {
+    assert.match(letter.headers, /salesflow\.reason=(not-json|schema)/);
+    assert.match(letter.headers, new RegExp(`salesflow\\.source\\.topic=${topic}`));
+  }
+  assert.deepEqual(
+    deadLetters.map((letter) => letter.value).sort(),
+    invalidLines.map((line) => line.split('\t')[1]).sort(),
+  );
+});
+
+test('two consumers in one group together write what one consumer writes', async () => {
+  const one = scenario();
+  assert.equal((await runCli([one.file, 'produce', '--quiet'])).code, 0);
+  const two = scenario({ source: `  # the same topic, another group and another results folder` });
+  // Point the second scenario at the first one's topic with --set.
+  const settings = ['--set', `source.topic=${one.topic}`];
+  const [a, b] = await Promise.all([
+    runCli([two.file, 'consume', '--drain', '--quiet', ...settings]),
+    runCli([two.file, 'consume', '--drain', '--quiet', ...settings]),
+  ]);
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(b.code, 0, b.stderr);
+  assert.equal((await runCli([one.file, 'consume', '--drain', '--quiet'])).code, 0);
+  const single = sqliteRows(one.dir);
+  assert.ok(single.length > 0);
+  assert.deepEqual(diffRows(single, sqliteRows(two.dir)), []);
+});
+
+test('run writes rows and Ctrl-C exits 0 with committed offsets matching what the sinks hold', async () => {
+  const { dir, file, topic } = scenario();
+  const { child, result } = startCli([file, '--quiet', '--set', 'producer.count=null', '--set', 'producer.rate=2000']);
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    try {
+      if (sqliteRows(dir).length > 0) break;
+    } catch {
+      // the database does not exist yet
+    }
+  }
+  child.kill('SIGINT');
+  const finished = await result;
+  assert.equal(finished.code, 0, finished.stderr);
+  assert.match(finished.stderr, /stopped cleanly/);
+  assert.ok(sqliteRows(dir).length > 0, 'run wrote rows before Ctrl-C');
+
+  // If the commits had run ahead of the sinks, windows would now be missing; resuming from them
+  // must complete the results to exactly the oracle over everything in the topic (late records,
+  // which the dead-letter topic lists, excluded).
+  const resumed = await runCli([file, 'consume', '--drain', '--quiet']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const late = new Set(
+    readTopicWithKcat(`${topic}.dlq`)
+      .filter((letter) => /salesflow\.reason=late/.test(letter.headers))
+      .map((letter) => {
+        const partition = /salesflow\.source\.partition=(\d+)/.exec(letter.headers)?.[1];
+        const offset = /salesflow\.source\.offset=(\d+)/.exec(letter.headers)?.[1];
+        return `${partition}@${offset}`;
+      }),
+  );
+  const { valid } = recordsInTopic(topic, late);
+  assert.deepEqual(diffRows(windowOracle(valid, windowSettings), sqliteRows(dir)), []);
+});
