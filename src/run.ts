@@ -68,6 +68,7 @@ async function main(argv: string[]): Promise<number> {
           ...(since === undefined ? {} : { since }),
         },
         out,
+        (line) => void process.stderr.write(line + '\n'),
       );
     }
     case 'run':

@@ -133,14 +133,15 @@ export async function startGroupConsumer(
     autoCommit: false,
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: 1,
-    eachBatch: async ({ batch, resolveOffset, isStale, isRunning, heartbeat }) => {
+    eachBatch: async (payload) => {
+      const { batch } = payload;
       await assignmentReady;
-      if (!isRunning() || isStale()) return;
+      if (!payload.isRunning() || payload.isStale()) return;
       const records = batch.messages.map((message) => toSourceRecord(batch.partition, message));
-      await handler.onBatch(batch.partition, records, Number(batch.highWatermark), heartbeat);
+      await handler.onBatch(batch.partition, records, Number(batch.highWatermark), () => payload.heartbeat());
       // Moves the fetch position only; nothing is committed because autoCommit is off.
-      resolveOffset(batch.lastOffset());
-      await heartbeat();
+      payload.resolveOffset(batch.lastOffset());
+      await payload.heartbeat();
     },
   });
 

@@ -15,7 +15,7 @@ export interface FaultPlanOptions {
   late: number;
   outOfOrder: number;
   window: LatenessSettings;
-  saleSchema: object;
+  saleSchema: JsonSchemaObject;
 }
 
 /** Per record: what to do, and the broken payload for `invalid`. */
@@ -40,6 +40,6 @@ export function createFaultInjector(options: FaultPlanOptions): FaultInjector {
       }
       return { kind: 'normal', eventTime: now };
     },
-    corrupt: (sale) => makeInvalidPayload(sale, options.saleSchema as JsonSchemaObject, random).payload,
+    corrupt: (sale) => makeInvalidPayload(sale, options.saleSchema, random).payload,
   };
 }

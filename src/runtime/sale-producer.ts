@@ -15,7 +15,7 @@ import { type PipelineMetrics } from './metrics.ts';
 
 /** The parts of the pipeline config the producer reads. */
 export interface SaleProducerConfig {
-  source: { topic: string; key: string; eventTime?: string | undefined; saleSchema: object };
+  source: { topic: string; key: string; eventTime?: string | undefined; saleSchema: JsonSchemaObject };
   producer: { rate: number; count: number | null; customers: number; seed: number; outOfOrder: number; late: number; invalid: number };
   window: { length: number; slide: number; allowedLateness: number };
 }
@@ -44,7 +44,7 @@ export function startSaleProducer(options: SaleProducerOptions): RunningProducer
   const now = options.now ?? Date.now;
   const { rate, count } = config.producer;
   const generator = createRecordGenerator({
-    schema: config.source.saleSchema as JsonSchemaObject,
+    schema: config.source.saleSchema,
     seed: config.producer.seed,
     customers: config.producer.customers,
     eventTimeField: config.source.eventTime,

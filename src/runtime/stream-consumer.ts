@@ -81,6 +81,8 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
   let stopped = false;
   let drainTargets: Map<number, number> | undefined;
   let queue: Promise<void> = Promise.resolve();
+  // Declared before the handlers that use it; assigned once the group is joined.
+  // eslint-disable-next-line prefer-const
   let consumer: GroupConsumer | undefined;
 
   let settle!: { resolve: () => void; reject: (error: Error) => void };

@@ -34,6 +34,7 @@ source:
   schema: ${join(process.cwd(), 'schemas/sale.schema.json')}
   group: ${group}
   startFrom: earliest
+  eventTime: timestamp
 ${extra.source ?? ''}
 producer:
   rate: 5000
