@@ -6,8 +6,8 @@
  * The sale schema is compiled once; per record the cost is one JSON.parse and one compiled
  * validator call.
  */
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import * as ajvFormats from 'ajv-formats';
+import { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { createSaleSchemaAjv } from '../config/sale-schema.ts';
 
 /** Why a record was rejected; also the dead-letter `reason` header. */
 export type RejectReason = 'too-large' | 'null-value' | 'invalid-utf8' | 'not-json' | 'schema' | 'bad-event-time';
@@ -33,9 +33,6 @@ export interface RecordDecoderOptions {
   eventTime: string | undefined;
   maxRecordBytes: number;
 }
-
-/** Annotation keywords the generator reads; the validator must accept and ignore them. */
-export const saleSchemaAnnotations = ['x-faker', 'x-pool', 'x-event-time'] as const;
 
 /** Builds the validator that every consumed record passes through. */
 export function createRecordDecoder(options: RecordDecoderOptions): (value: Buffer | null, kafkaTimestamp: number) => DecodeResult {
@@ -70,10 +67,7 @@ export function createRecordDecoder(options: RecordDecoderOptions): (value: Buff
 
 /** Compiles the sale schema with the same keywords and options as config validation. */
 export function compileSaleValidator(saleSchema: object): ValidateFunction {
-  const ajv = new Ajv2020({ allErrors: false, strict: true, multipleOfPrecision: 6 });
-  ajvFormats.default.default(ajv);
-  for (const keyword of saleSchemaAnnotations) ajv.addKeyword({ keyword });
-  return ajv.compile(saleSchema);
+  return createSaleSchemaAjv().compile(saleSchema);
 }
 
 function reject(reason: RejectReason, detail: string): DecodeResult {

@@ -1,0 +1,77 @@
+/**
+ * A small, fast, seedable PRNG for the generator's hot path. Faker's own generator (Mersenne
+ * Twister behind a general API) costs far more per draw than sfc32, and the producer makes
+ * several draws per record at 200k+ records/s. sfc32 passes PractRand for our purposes and is
+ * pure 32-bit integer arithmetic, which V8 keeps in registers.
+ */
+
+/** Returns a float in [0, 1), always a multiple of 2^-32 (so `* 2 ** 32` gives a uint32). */
+export type Random = () => number;
+
+const TWO_POW_32 = 2 ** 32;
+
+/** A seeded PRNG; the same seed gives the same sequence on every platform. */
+export function createRandom(seed: number): Random {
+  // splitmix32 spreads a small or similar seed (1, 2, 3...) over all four state words, so
+  // neighbouring seeds give unrelated streams. High bits of large seeds are folded in.
+  let mix = (Math.trunc(seed) ^ Math.floor(Math.trunc(seed) / TWO_POW_32)) >>> 0;
+  const splitmix = (): number => {
+    mix = (mix + 0x9e3779b9) | 0;
+    let z = mix;
+    z = Math.imul(z ^ (z >>> 16), 0x21f0aaad);
+    z = Math.imul(z ^ (z >>> 15), 0x735a2d97);
+    return (z ^ (z >>> 15)) >>> 0;
+  };
+  let a = splitmix();
+  let b = splitmix();
+  let c = splitmix();
+  let d = splitmix();
+  const random: Random = () => {
+    const t = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    c = (c + t) | 0;
+    return (t >>> 0) / TWO_POW_32;
+  };
+  // The first outputs of sfc32 still correlate with the seed; the reference discards 12.
+  for (let i = 0; i < 12; i++) random();
+  return random;
+}
+
+/** A uniform integer in [min, max] (both inclusive, both integers). */
+export function randomInt(random: Random, min: number, max: number): number {
+  const span = max - min + 1;
+  if (span <= TWO_POW_32) return min + Math.floor(random() * span);
+  // Wider than 32 bits: combine two draws into 53 bits so large ranges stay uniform.
+  const wide = Math.floor(random() * 2 ** 21) * TWO_POW_32 + random() * TWO_POW_32;
+  return min + Math.floor((wide / 2 ** 53) * span);
+}
+
+const HEX_BYTE = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
+function hexWord(word: number): string {
+  return (
+    (HEX_BYTE[(word >>> 24) & 0xff] as string) +
+    (HEX_BYTE[(word >>> 16) & 0xff] as string) +
+    (HEX_BYTE[(word >>> 8) & 0xff] as string) +
+    (HEX_BYTE[word & 0xff] as string)
+  );
+}
+
+/**
+ * A random (version 4, RFC 9562 variant) UUID from the PRNG: about 10x faster than
+ * faker.string.uuid() and deterministic with the generator's seed.
+ */
+export function randomUuid(random: Random): string {
+  const w0 = (random() * TWO_POW_32) >>> 0;
+  // Version nibble 4 in bits 12-15 of the third group.
+  const w1 = ((((random() * TWO_POW_32) >>> 0) & 0xffff0fff) | 0x00004000) >>> 0;
+  // Variant bits 10xx at the top of the fourth group.
+  const w2 = ((((random() * TWO_POW_32) >>> 0) & 0x3fffffff) | 0x80000000) >>> 0;
+  const w3 = (random() * TWO_POW_32) >>> 0;
+  const h1 = hexWord(w1);
+  const h2 = hexWord(w2);
+  return `${hexWord(w0)}-${h1.slice(0, 4)}-${h1.slice(4)}-${h2.slice(0, 4)}-${h2.slice(4)}${hexWord(w3)}`;
+}
