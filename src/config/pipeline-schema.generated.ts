@@ -230,7 +230,7 @@ export interface Monitor {
    */
   host?: string;
   /**
-   * TCP port; 0 picks a free one.
+   * TCP port; 0 turns the monitor off.
    */
   port?: number;
 }
