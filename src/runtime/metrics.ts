@@ -1,3 +1,5 @@
+import { type ClosedWindow } from '../window/types.ts';
+
 /**
  * The pipeline's running figures: plain counters and gauges that the consumer and producer loops
  * bump, and that the status line, the dashboard and /metrics read. No I/O here.
@@ -46,6 +48,33 @@ export interface ProducerFigures {
   injectedOutOfOrder: number;
 }
 
+/** One processed batch, as the dashboard's table of recent batches shows it. */
+export interface BatchEvent {
+  at: number;
+  partition: number;
+  records: number;
+  invalid: number;
+  late: number;
+  processingMs: number;
+}
+
+/** Windows just written to every sink. */
+export interface WindowsWrittenEvent {
+  at: number;
+  windows: readonly ClosedWindow[];
+  /** From the step that closed them (the watermark passing their end) to all sinks holding them. */
+  emitDelayMs: number;
+}
+
+/**
+ * Observers of what the figures cannot hold (distributions, the rows themselves): the monitor
+ * registers one to feed histograms and the dashboard. Listeners must be cheap and never throw.
+ */
+export interface MetricsListener {
+  onBatch?(event: BatchEvent): void;
+  onWindowsWritten?(event: WindowsWrittenEvent): void;
+}
+
 /** Everything the monitor shows. */
 export interface PipelineMetrics {
   startedAt: number;
@@ -53,6 +82,17 @@ export interface PipelineMetrics {
   producer: ProducerFigures;
   /** Set while the broker cannot be reached; the status line and dashboard show it. */
   brokerError: string | null;
+  listeners: MetricsListener[];
+}
+
+/** Tells every listener about a processed batch. */
+export function notifyBatch(metrics: PipelineMetrics, event: BatchEvent): void {
+  for (const listener of metrics.listeners) listener.onBatch?.(event);
+}
+
+/** Tells every listener about windows written to the sinks. */
+export function notifyWindowsWritten(metrics: PipelineMetrics, event: WindowsWrittenEvent): void {
+  for (const listener of metrics.listeners) listener.onWindowsWritten?.(event);
 }
 
 /** Fresh, zeroed figures. */
@@ -81,6 +121,7 @@ export function createMetrics(now = Date.now()): PipelineMetrics {
     },
     producer: { produced: 0, acknowledged: 0, injectedInvalid: 0, injectedLate: 0, injectedOutOfOrder: 0 },
     brokerError: null,
+    listeners: [],
   };
 }
 

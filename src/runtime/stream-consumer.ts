@@ -16,7 +16,7 @@ import { type OutgoingRecord, type TopicProducer } from '../broker/topic-produce
 import { type Logger } from '../logger.ts';
 import { createWindowEngine } from '../window/engine.ts';
 import { type ClosedWindow, type WindowEngine } from '../window/types.ts';
-import { type PipelineMetrics } from './metrics.ts';
+import { notifyBatch, notifyWindowsWritten, type PipelineMetrics } from './metrics.ts';
 import { createRecordDecoder } from './record-decoder.ts';
 import { type SinkSet } from './sink-writer.ts';
 
@@ -130,6 +130,8 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
       if (stopping || stopped) return;
       const startedAt = now();
       const rejected: OutgoingRecord[] = [];
+      const lateBefore = figures.late;
+      const invalidBefore = figures.invalid;
       for (const record of records) {
         figures.consumed++;
         const decoded = decode(record.value, record.timestamp);
@@ -163,6 +165,14 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
       figures.batches++;
       await closeAndCommit(startedAt, false);
       figures.lastBatchMs = now() - startedAt;
+      notifyBatch(metrics, {
+        at: startedAt,
+        partition,
+        records: records.length,
+        invalid: figures.invalid - invalidBefore,
+        late: figures.late - lateBefore,
+        processingMs: figures.lastBatchMs,
+      });
       await heartbeat();
     });
 
@@ -178,7 +188,9 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
     await sinks.write(closed);
     figures.windowsEmitted += closed.length;
     figures.rowsWritten += closed.reduce((rows, window) => rows + window.rows.length, 0);
-    figures.lastEmitDelayMs = now() - closedAt;
+    const writtenAt = now();
+    figures.lastEmitDelayMs = writtenAt - closedAt;
+    notifyWindowsWritten(metrics, { at: writtenAt, windows: closed, emitDelayMs: figures.lastEmitDelayMs });
   };
 
   const commitProgress = async (): Promise<void> => {
