@@ -6,7 +6,7 @@
  * so it cannot outlive this command; with Docker, redpanda/compose.yaml is the long-lived broker.
  */
 import { relative } from 'node:path';
-import { brokerAnswers } from '../broker/broker-probe.ts';
+import { clusterIdAt } from '../broker/broker-probe.ts';
 import { defaultKafkaPort, localKafkaStatus, projectDir, startLocalKafka, stopLocalKafka } from '../broker/local-kafka.ts';
 import { findJava } from '../broker/local-process.ts';
 import { parseBrokerList } from '../broker/resolve-brokers.ts';
@@ -87,7 +87,11 @@ async function status({ log, out, localKafka }: BrokerCommandOptions): Promise<n
   }
   out(`local Kafka not running (${result.reason})`);
   const defaultAddress = `127.0.0.1:${defaultKafkaPort}`;
-  if (await brokerAnswers([defaultAddress], 1_500)) out(`another broker answers at ${defaultAddress} (e.g. redpanda/compose.yaml); the pipeline would use it`);
+  const clusterId = await clusterIdAt([defaultAddress], 1_500);
+  if (clusterId !== undefined) {
+    const kind = clusterId.startsWith('redpanda') ? 'a Redpanda broker (e.g. redpanda/compose.yaml)' : 'a Kafka broker not started by this command';
+    out(`${kind} answers at ${defaultAddress}; the pipeline would use it`);
+  }
   return exitNotRunning;
 }
 
