@@ -96,12 +96,8 @@ export async function startGroupConsumer(
     maxBytesPerPartition: options.maxBytesPerPartition ?? 4 * 1024 * 1024,
     maxBytes: 32 * 1024 * 1024,
     maxWaitTimeInMs: 100,
-    retry: {
-      retries: 8,
-      // Retriable errors (a broker restart, a coordinator move) restart the member; anything else
-      // is reported to the runtime, which stops with a message instead of looping forever.
-      restartOnFailure: (error: Error) => Promise.resolve(isRetriable(error)),
-    },
+    // Retries and the bounded restart policy come from the client (src/broker/client.ts): a
+    // consumer that keeps crashing gives up with a message instead of looping forever.
   });
 
   let assigned: number[] = [];
@@ -197,10 +193,6 @@ function toSourceRecord(partition: number, message: KafkaMessage): SourceRecord 
     timestamp: Number(message.timestamp),
     headers,
   };
-}
-
-function isRetriable(error: Error): boolean {
-  return (error as { retriable?: unknown }).retriable === true || error.name === 'KafkaJSNumberOfRetriesExceeded';
 }
 
 function asError(value: unknown): Error {
