@@ -17,6 +17,7 @@ import { type Logger } from '../logger.ts';
 import { createWindowEngine } from '../window/engine.ts';
 import { type ClosedWindow, type WindowEngine } from '../window/types.ts';
 import { notifyBatch, notifyWindowsWritten, type PipelineMetrics } from './metrics.ts';
+import { crashPoint } from './crash-points.ts';
 import { createRecordDecoder } from './record-decoder.ts';
 import { type SinkSet } from './sink-writer.ts';
 
@@ -132,26 +133,37 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
       const rejected: OutgoingRecord[] = [];
       const lateBefore = figures.late;
       const invalidBefore = figures.invalid;
+      // Decode everything first, then hand the valid records to the engine as one columnar batch.
+      const keys: string[] = [];
+      const amounts: number[] = [];
+      const eventTimes: number[] = [];
+      const offsets: number[] = [];
+      const validRecords: SourceRecord[] = [];
       for (const record of records) {
-        figures.consumed++;
         const decoded = decode(record.value, record.timestamp);
         if (!decoded.ok) {
-          figures.invalid++;
           figures.invalidByReason.set(decoded.reason, (figures.invalidByReason.get(decoded.reason) ?? 0) + 1);
           rejected.push(deadLetter(config.source.topic, record, decoded.reason, decoded.detail));
           continue;
         }
-        figures.valid++;
-        const { key, amount } = decoded.sale;
-        const eventTime = processingTime ? startedAt : decoded.sale.eventTime;
-        const outcome = engine.add({ partition, key, amount, eventTime, offset: record.offset, now: startedAt });
-        if (outcome.status === 'counted') figures.aggregated++;
-        else if (outcome.status === 'replayed') figures.replayed++;
-        else {
-          figures.late++;
-          rejected.push(deadLetter(config.source.topic, record, 'late', `${outcome.lateBy} ms behind the closed windows`));
-        }
+        keys.push(decoded.sale.key);
+        amounts.push(decoded.sale.amount);
+        eventTimes.push(processingTime ? startedAt : decoded.sale.eventTime);
+        offsets.push(record.offset);
+        validRecords.push(record);
       }
+      const outcome = engine.addBatch({ partition, keys, amounts, eventTimes, offsets, now: startedAt });
+      for (const { index, lateBy } of outcome.late) {
+        const record = validRecords[index];
+        if (record) rejected.push(deadLetter(config.source.topic, record, 'late', `${lateBy} ms behind the closed windows`));
+      }
+      figures.consumed += records.length;
+      figures.valid += validRecords.length;
+      figures.invalid += records.length - validRecords.length;
+      figures.aggregated += outcome.counted;
+      figures.replayed += outcome.replayed.length;
+      figures.late += outcome.late.length;
+      crashPoint('after-batch');
       if (rejected.length > 0) {
         await deadLetters.send(config.source.deadLetterTopic, rejected);
         figures.deadLettered += rejected.length;
@@ -179,7 +191,10 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
   /** Closes what the watermark allows, writes it, and commits what the sinks now hold. */
   const closeAndCommit = async (at: number, endOfStream: boolean): Promise<void> => {
     const closed = endOfStream ? engine.closeAll() : engine.advance(at);
-    if (closed.length > 0) await writeWindows(closed, at);
+    if (closed.length > 0) {
+      await writeWindows(closed, at);
+      crashPoint('after-sink-write');
+    }
     updateGauges();
     if (closed.length > 0 || endOfStream || now() - lastCommitAt >= idleCommitMs) await commitProgress();
   };
@@ -212,6 +227,7 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
       await consumer.commit(offsets);
       for (const { partition, fingerprint } of offsets) committed.set(partition, fingerprint);
       figures.commits++;
+      crashPoint('after-commit');
     } catch (error) {
       // A commit refused during a rebalance is harmless: the next owner re-reads from the last
       // good commit and rebuilds the same windows.
