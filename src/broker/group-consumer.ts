@@ -91,7 +91,8 @@ export async function startGroupConsumer(
   const admin: Admin = kafka.admin();
   const consumer: Consumer = kafka.consumer({
     groupId,
-    sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+    // SALESFLOW_SESSION_TIMEOUT_MS lets the fault tests provoke a session timeout quickly.
+    sessionTimeout: options.sessionTimeoutMs ?? (Number(process.env['SALESFLOW_SESSION_TIMEOUT_MS']) || 30_000),
     heartbeatInterval: 3_000,
     maxBytesPerPartition: options.maxBytesPerPartition ?? 4 * 1024 * 1024,
     maxBytes: 32 * 1024 * 1024,
