@@ -10,6 +10,8 @@ import { type Logger, silentLogger } from '../logger.ts';
 export interface TopicSpec {
   topic: string;
   partitions: number;
+  /** Topic-level configs applied when the topic is created, e.g. `max.message.bytes`. */
+  configs?: Record<string, string>;
 }
 
 /** What ensureTopics() found or did for one topic. */
@@ -49,7 +51,11 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[], options: En
       // replicationFactor is left to the broker's default.replication.factor.
       await admin
         .createTopics({
-          topics: missing.map((spec) => ({ topic: spec.topic, numPartitions: spec.partitions })),
+          topics: missing.map((spec) => ({
+            topic: spec.topic,
+            numPartitions: spec.partitions,
+            configEntries: Object.entries(spec.configs ?? {}).map(([name, value]) => ({ name, value })),
+          })),
           waitForLeaders: false,
           timeout: timeoutMs,
         })

@@ -20,6 +20,11 @@ import { createSinkSet } from './sink-writer.ts';
 import { startStatusLine } from './status-line.ts';
 import { startStreamConsumer } from './stream-consumer.ts';
 
+/** The dead-letter topic's record size limit for a given accepted record size. */
+export function deadLetterMaxBytes(maxRecordBytes: number): number {
+  return Math.max(1_048_588, 2 * maxRecordBytes + 65_536);
+}
+
 export type PipelineMode = 'run' | 'produce' | 'consume';
 
 export interface PipelineCommandOptions {
@@ -72,7 +77,13 @@ export async function runPipelineCommand(config: PipelineConfig, options: Pipeli
     const client = createKafkaClient(config.broker, broker.brokers, log.child({ component: 'kafka' }));
     await ensureTopics(client, [
       { topic: config.source.topic, partitions: config.source.partitions },
-      { topic: config.source.deadLetterTopic, partitions: config.source.partitions },
+      // Dead letters carry whole rejected records plus headers, so their topic must take records
+      // somewhat larger than the largest record the consumer accepts.
+      {
+        topic: config.source.deadLetterTopic,
+        partitions: config.source.partitions,
+        configs: { 'max.message.bytes': String(deadLetterMaxBytes(config.source.maxRecordBytes)) },
+      },
     ]);
 
     const metrics = createMetrics();

@@ -18,7 +18,7 @@ import { createWindowEngine } from '../window/engine.ts';
 import { type ClosedWindow, type WindowEngine } from '../window/types.ts';
 import { notifyBatch, notifyWindowsWritten, type PipelineMetrics } from './metrics.ts';
 import { crashPoint } from './crash-points.ts';
-import { createRecordDecoder } from './record-decoder.ts';
+import { createRecordDecoder, type DecodeResult } from './record-decoder.ts';
 import { type SinkSet } from './sink-writer.ts';
 
 /** The parts of the pipeline config the consumer reads. */
@@ -140,7 +140,11 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
       const offsets: number[] = [];
       const validRecords: SourceRecord[] = [];
       for (const record of records) {
-        const decoded = decode(record.value, record.timestamp);
+        const keyBytes = record.key?.length ?? 0;
+        const decoded =
+          keyBytes + (record.value?.length ?? 0) > config.source.maxRecordBytes
+            ? tooLarge(keyBytes, record.value?.length ?? 0, config.source.maxRecordBytes)
+            : decode(record.value, record.timestamp);
         if (!decoded.ok) {
           figures.invalidByReason.set(decoded.reason, (figures.invalidByReason.get(decoded.reason) ?? 0) + 1);
           rejected.push(deadLetter(config.source.topic, record, decoded.reason, decoded.detail));
@@ -306,14 +310,28 @@ function parseProgress(metadata: string | null): number | undefined {
   }
 }
 
-/** The dead-letter copy keeps the original bytes and says why and where from in headers. */
+/** Records (key + value) larger than this are dead-lettered without their bytes. */
+const deadLetterCopyLimit = 1_000_000;
+
+function tooLarge(keyBytes: number, valueBytes: number, limit: number): DecodeResult {
+  return { ok: false, reason: 'too-large', detail: `key ${keyBytes} + value ${valueBytes} bytes, over the limit of ${limit}` };
+}
+
+/**
+ * The dead-letter copy keeps the original bytes and says why and where from in headers. A record
+ * too large to copy (it may exceed what the broker accepts) is dead-lettered without its value and
+ * with its key cut, marked `salesflow.truncated`; its source offset still leads to the original.
+ */
 function deadLetter(topic: string, record: SourceRecord, reason: string, detail: string): OutgoingRecord {
+  const size = (record.key?.length ?? 0) + (record.value?.length ?? 0);
+  const truncated = size > deadLetterCopyLimit;
   // Neither the source partition nor the source timestamp is reused: the dead-letter topic may
   // have fewer partitions, and a broken record's timestamp may be one the broker refuses.
   return {
-    key: record.key,
-    value: record.value,
+    key: truncated ? (record.key?.subarray(0, 1024) ?? null) : record.key,
+    value: truncated ? null : record.value,
     headers: {
+      ...(truncated ? { 'salesflow.truncated': `original key+value ${size} bytes` } : {}),
       ...record.headers,
       'salesflow.reason': reason,
       'salesflow.detail': detail.slice(0, 500),
