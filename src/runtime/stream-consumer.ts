@@ -126,7 +126,23 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
     });
   };
 
-  const onBatch = (partition: number, records: SourceRecord[], highWatermark: number, heartbeat: () => Promise<void>) =>
+  const onBatch = async (partition: number, records: SourceRecord[], highWatermark: number, heartbeat: () => Promise<void>) => {
+    // A failed heartbeat means the group is rebalancing (or the broker is away): that is kafkajs's
+    // business, not a pipeline failure. It is handed back to kafkajs after the step, which then
+    // rejoins; the new generation rebuilds the windows from the committed offsets.
+    let heartbeatError: unknown;
+    const keepAlive = async (): Promise<void> => {
+      try {
+        await heartbeat();
+      } catch (error) {
+        heartbeatError ??= error;
+      }
+    };
+    await processBatch(partition, records, highWatermark, keepAlive);
+    if (heartbeatError !== undefined) throw heartbeatError;
+  };
+
+  const processBatch = (partition: number, records: SourceRecord[], highWatermark: number, heartbeat: () => Promise<void>) =>
     serially(async () => {
       if (stopping || stopped) return;
       const startedAt = now();
