@@ -79,6 +79,7 @@ async function main(argv: string[]): Promise<number> {
         drain: command.name === 'consume' && command.drain,
         quiet: request.quiet,
         log,
+        logFormat: request.logFormat,
         ...(command.name === 'produce' ? {} : { onMetrics: (metrics) => startMonitorIfConfigured(config, metrics, log) }),
       });
   }

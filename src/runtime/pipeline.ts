@@ -32,6 +32,8 @@ export interface PipelineCommandOptions {
   drain: boolean;
   quiet: boolean;
   log: Logger;
+  /** `json` makes the status line print JSON objects, like the logs. */
+  logFormat?: 'text' | 'json';
   /** Hooks for the monitor: called once the metrics exist, returns a closer. */
   onMetrics?: (metrics: PipelineMetrics) => Promise<() => Promise<void>>;
 }
@@ -92,7 +94,13 @@ export async function runPipelineCommand(config: PipelineConfig, options: Pipeli
       cleanups.push(closeMonitor);
     }
     if (!options.quiet) {
-      const stopStatus = startStatusLine({ metrics, stream: process.stderr, showProducer: withProducer, showConsumer: withConsumer });
+      const stopStatus = startStatusLine({
+        metrics,
+        stream: process.stderr,
+        showProducer: withProducer,
+        showConsumer: withConsumer,
+        format: options.logFormat ?? 'text',
+      });
       cleanups.push(stopStatus);
     }
 

@@ -20,9 +20,9 @@ export interface StatusLineOptions {
 
 /** One status report, the same figures for both formats. */
 export interface StatusFigures {
-  inRate?: number;
+  inPerSecond?: number;
   consumed?: number;
-  outRate?: number;
+  outPerSecond?: number;
   acknowledged?: number;
   lag?: number;
   watermark?: number | null;
@@ -50,7 +50,7 @@ export function startStatusLine(options: StatusLineOptions): () => void {
     const figures: StatusFigures = { brokerError: metrics.brokerError };
     if (showConsumer) {
       Object.assign(figures, {
-        inRate: Math.round((consumer.consumed - last.consumed) / seconds),
+        inPerSecond: Math.round((consumer.consumed - last.consumed) / seconds),
         consumed: consumer.consumed,
         lag: consumerLag(consumer),
         watermark: consumer.watermark,
@@ -62,7 +62,7 @@ export function startStatusLine(options: StatusLineOptions): () => void {
       });
     }
     if (showProducer) {
-      Object.assign(figures, { outRate: Math.round((producer.acknowledged - last.acknowledged) / seconds), acknowledged: producer.acknowledged });
+      Object.assign(figures, { outPerSecond: Math.round((producer.acknowledged - last.acknowledged) / seconds), acknowledged: producer.acknowledged });
     }
     last = { at, acknowledged: producer.acknowledged, consumed: consumer.consumed };
     return figures;
@@ -98,10 +98,10 @@ export function statusText(figures: StatusFigures, options: { color: boolean }):
     const alarm = `BROKER UNREACHABLE: ${figures.brokerError}`;
     parts.push(options.color ? `\x1b[1;31m${alarm}\x1b[0m` : alarm);
   }
-  if (figures.outRate !== undefined) parts.push(`out ${count(figures.outRate)}/s (${count(figures.acknowledged ?? 0)})`);
-  if (figures.inRate !== undefined) {
+  if (figures.outPerSecond !== undefined) parts.push(`out ${count(figures.outPerSecond)}/s (${count(figures.acknowledged ?? 0)})`);
+  if (figures.inPerSecond !== undefined) {
     parts.push(
-      `in ${count(figures.inRate)}/s (${count(figures.consumed ?? 0)})`,
+      `in ${count(figures.inPerSecond)}/s (${count(figures.consumed ?? 0)})`,
       `lag ${count(figures.lag ?? 0)}`,
       `watermark ${figures.watermark === null || figures.watermark === undefined ? '-' : clock(figures.watermark)}`,
       `windows ${count(figures.windowsEmitted ?? 0)}`,

@@ -130,12 +130,12 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
     // A failed heartbeat means the group is rebalancing (or the broker is away): that is kafkajs's
     // business, not a pipeline failure. It is handed back to kafkajs after the step, which then
     // rejoins; the new generation rebuilds the windows from the committed offsets.
-    let heartbeatError: unknown;
+    let heartbeatError: Error | undefined;
     const keepAlive = async (): Promise<void> => {
       try {
         await heartbeat();
       } catch (error) {
-        heartbeatError ??= error;
+        heartbeatError ??= error instanceof Error ? error : new Error(String(error));
       }
     };
     await processBatch(partition, records, highWatermark, keepAlive);
@@ -146,6 +146,7 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
     serially(async () => {
       if (stopping || stopped) return;
       const startedAt = now();
+      const batchClock = performance.now();
       const rejected: OutgoingRecord[] = [];
       const lateBefore = figures.late;
       const invalidBefore = figures.invalid;
@@ -196,7 +197,7 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
       }
       figures.batches++;
       await closeAndCommit(startedAt, false);
-      figures.lastBatchMs = now() - startedAt;
+      figures.lastBatchMs = performance.now() - batchClock;
       notifyBatch(metrics, {
         at: startedAt,
         partition,
