@@ -26,7 +26,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(helpText);
     return 0;
   }
-  const log = createLogger({ format: request.logFormat });
+  // On a terminal the status line is rewritten in place; a log line first clears it.
+  const clearStatusLine = process.stderr.isTTY && !request.quiet ? '\r\x1b[2K' : '';
+  const log = createLogger({ format: request.logFormat, write: (line) => void process.stderr.write(clearStatusLine + line + '\n') });
   const out = (line: string): void => void process.stdout.write(line.endsWith('\n') ? line : line + '\n');
 
   let config;
