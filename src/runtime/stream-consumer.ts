@@ -82,6 +82,11 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
   let stopped = false;
   let drainTargets: Map<number, number> | undefined;
   let queue: Promise<void> = Promise.resolve();
+  /**
+   * The heartbeat of the batch in hand, or of the last one: the sink writer calls it during long
+   * writes, also of windows the timer closes between batches.
+   */
+  let latestHeartbeat: () => Promise<void> = () => Promise.resolve();
   // Declared before the handlers that use it; assigned once the group is joined.
   // eslint-disable-next-line prefer-const
   let consumer: GroupConsumer | undefined;
@@ -93,8 +98,11 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
     stopped = true;
     log.error('consumer stopped', { error: error.message });
     clearInterval(timer);
-    void consumer?.stop().catch(() => undefined);
-    settle.reject(error);
+    // Leave the group before reporting, so that a restart is not held up by this member's
+    // session (it would otherwise wait out the session timeout).
+    void (consumer?.stop() ?? Promise.resolve())
+      .catch(() => undefined)
+      .finally(() => settle.reject(error));
   };
   /** Serialises batches, ticks and shutdown: the engine and the sinks see one step at a time. */
   const serially = (step: () => Promise<void>): Promise<void> => {
@@ -145,6 +153,7 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
   const processBatch = (partition: number, records: SourceRecord[], highWatermark: number, heartbeat: () => Promise<void>) =>
     serially(async () => {
       if (stopping || stopped) return;
+      latestHeartbeat = heartbeat;
       const startedAt = now();
       const batchClock = performance.now();
       const rejected: OutgoingRecord[] = [];
@@ -221,7 +230,7 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
   };
 
   const writeWindows = async (closed: ClosedWindow[], closedAt: number): Promise<void> => {
-    await sinks.write(closed);
+    await sinks.write(closed, { heartbeat: () => latestHeartbeat() });
     figures.windowsEmitted += closed.length;
     figures.rowsWritten += closed.reduce((rows, window) => rows + window.rows.length, 0);
     const writtenAt = now();

@@ -1,19 +1,26 @@
 /**
  * The SQLite sink, and the only file that imports better-sqlite3 (the query command reads
- * through `openResultsReader` below). One row per (window, key); a window written again (after
- * a restart re-reads uncommitted records) replaces its rows instead of duplicating them.
+ * through `openResultsReader` below). One row per (window, key); a write() is one transaction,
+ * and a window written again (after a restart re-reads uncommitted records, with the same rows)
+ * replaces its rows instead of duplicating them, so the table is exactly-once by upsert.
  *
- * WAL lets `query` and the sqlite3 shell read while the consumer writes; synchronous=NORMAL in
- * WAL mode still never corrupts the database and only risks the last commits on power loss, a
- * loss the uncommitted Kafka offsets cover.
+ * WAL lets `query` and the sqlite3 shell read while the consumer writes. synchronous=FULL makes
+ * a commit durable when write() returns: the runtime commits Kafka offsets right after, so a
+ * commit that power loss could roll back (NORMAL's risk) would be a window lost for good.
  */
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { type ClosedWindowRows, type Sink, type SinkContext, type SqliteSinkConfig } from './types.ts';
 
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+/** Opening may wait for a reader of an older, non-WAL database to finish. */
 const BUSY_TIMEOUT_MS = 5_000;
+/**
+ * A write blocked by another process's lock gives up sooner: the wait is synchronous (no Kafka
+ * heartbeats meanwhile), and the sink writer retries with backoff around it.
+ */
+const WRITE_BUSY_TIMEOUT_MS = 1_000;
 const COLUMNS = ['window_start', 'window_end', 'key', 'total', 'count', 'emitted_at'];
 
 /** Checks a table name and returns it quoted for SQL; table names cannot be bound parameters. */
@@ -34,15 +41,21 @@ export interface SqliteSink extends Sink {
 export function createSqliteSink(config: SqliteSinkConfig, context: SinkContext): SqliteSink {
   const table = quoteTableName(config.table);
   const now = context.now ?? Date.now;
-  mkdirSync(dirname(config.path), { recursive: true });
-  const db = new Database(config.path);
+  const fail = (error: unknown): Error => new Error(`sqlite sink ${config.path}: ${(error as Error).message}`, { cause: error });
+  let db: Database.Database;
+  try {
+    mkdirSync(dirname(config.path), { recursive: true });
+    db = new Database(config.path);
+  } catch (error) {
+    throw fail(error);
+  }
   let upsert: Database.Statement<[number, number, string, number, number, number]>;
   try {
     // First, so that switching to WAL waits for a reader of an older database instead of failing.
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     const mode: unknown = db.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal') context.log.warn('sqlite sink could not switch to WAL; readers may block writes', { path: config.path, mode });
-    db.pragma('synchronous = NORMAL');
+    db.pragma('synchronous = FULL');
     db.exec(`
       CREATE TABLE IF NOT EXISTS ${table} (
         window_start INTEGER NOT NULL,
@@ -67,9 +80,10 @@ export function createSqliteSink(config: SqliteSinkConfig, context: SinkContext)
       INSERT INTO ${table} (window_start, window_end, key, total, count, emitted_at) VALUES (?, ?, ?, ?, ?, ?)
       ON CONFLICT (window_start, window_end, key) DO UPDATE SET
         total = excluded.total, count = excluded.count, emitted_at = excluded.emitted_at`);
+    db.pragma(`busy_timeout = ${WRITE_BUSY_TIMEOUT_MS}`);
   } catch (error) {
     db.close();
-    throw new Error(`sqlite sink ${config.path}: ${(error as Error).message}`, { cause: error });
+    throw fail(error);
   }
   const writeInOneTransaction = db.transaction((windows: readonly ClosedWindowRows[], emittedAt: number) => {
     for (const window of windows) {
@@ -82,12 +96,39 @@ export function createSqliteSink(config: SqliteSinkConfig, context: SinkContext)
     write(windows) {
       if (!db.open) throw new Error(`sqlite sink ${config.path}: write after close`);
       if (windows.every((window) => window.rows.length === 0)) return;
-      writeInOneTransaction(windows, now());
+      assertStillWritable(config.path);
+      // BEGIN IMMEDIATE takes the write lock first, so a lock held elsewhere is waited for
+      // (busy_timeout) instead of failing midway with a snapshot that can no longer write.
+      writeInOneTransaction.immediate(windows, now());
     },
     close() {
-      if (db.open) db.close();
+      if (!db.open) return;
+      try {
+        assertStillWritable(config.path);
+      } catch (error) {
+        // Closing checkpoints, which writes: leave the files as a crash would, which SQLite repairs.
+        context.log.warn('sqlite sink left unclosed: its files are not writable', { path: config.path, error: (error as Error).message });
+        return;
+      }
+      db.close();
     },
   };
+}
+
+/**
+ * SQLite maps `<db>-shm` into memory and writes to it on every commit and on close; if the files
+ * became read-only meanwhile (chattr +i, a filesystem remounted read-only after an I/O error),
+ * that write faults with SIGBUS and kills the process without a word. Checking first turns it
+ * into an ordinary error (EPERM, EROFS) that the sink writer retries and then reports.
+ */
+function assertStillWritable(path: string): void {
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      accessSync(file, constants.W_OK);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
 }
 
 /** One stored result row, as the query command shows it. */

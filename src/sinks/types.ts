@@ -21,9 +21,22 @@ export interface ClosedWindowRows {
   rows: readonly WindowRow[];
 }
 
-/** A destination for results. A write that resolves means the rows are durably stored. */
+/**
+ * Fault injection for the reliability tests, handed to write() by the runtime so that sinks
+ * import nothing above them. Empty in normal runs.
+ */
+export interface SinkWriteHooks {
+  /** When set, the text sink splits its append in two and calls this between the halves. */
+  midAppend?: () => void;
+}
+
+/**
+ * A destination for results. A write that resolves means the rows are durably stored. Windows
+ * arrive in order of end; a window may arrive again after a restart (with the same rows), and a
+ * sink must then hold it once, not twice.
+ */
 export interface Sink {
-  write(windows: readonly ClosedWindowRows[]): Promise<void> | void;
+  write(windows: readonly ClosedWindowRows[], hooks?: SinkWriteHooks): Promise<void> | void;
   /** Releases the file or connection; safe to call twice. */
   close(): Promise<void> | void;
 }
