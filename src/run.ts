@@ -90,6 +90,10 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    // Everything is closed and flushed by now. After a broker restart kafkajs can keep a socket
+    // open that no disconnect reaches (tulios/kafkajs#767, #1147): do not let it hold the exit.
+    // Unref'd, so a process with nothing left open exits at once, as before.
+    setTimeout(() => process.exit(code), 2_000).unref();
   },
   (error: unknown) => {
     process.stderr.write(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

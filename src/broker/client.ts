@@ -2,10 +2,15 @@
  * The one place a kafkajs client is made: TLS and SASL from the broker config, kafkajs logs routed
  * to our Logger, and a retry policy that gives up instead of restarting forever (kafkajs'
  * default `restartOnFailure` restarts a crashed consumer endlessly, tulios/kafkajs#852, #1721).
+ *
+ * A broker that goes away and comes back is not a failure: while it is unreachable a crashed
+ * consumer is restarted without spending its restart budget, up to `maxOutageMs`; only crashes
+ * while the broker answers count towards "3 restarts in 5 minutes, then give up".
  */
 import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
-import { type Logger, type LogFields } from '../logger.ts';
+import { type Logger, type LogFields, silentLogger } from '../logger.ts';
+import { type BrokerProblem, classifyBrokerError, isConnectionProblem } from './broker-errors.ts';
 
 /** The kafkajs client type, re-exported so callers outside src/broker need not import kafkajs. */
 export type KafkaClient = Kafka;
@@ -25,15 +30,24 @@ export interface BrokerConnectionConfig {
   };
 }
 
+/** How long producer and consumer wait for a broker that went away before giving up. */
+export const defaultMaxOutageMs = 10 * 60_000;
+
 /** Tuning knobs; the defaults suit both the local broker and a remote cluster. */
 export interface KafkaClientOptions {
   /** Forward kafkajs DEBUG entries (costly: kafkajs builds them for every request). */
   verbose?: boolean;
-  /** Retries of one operation (connect, send, fetch metadata) before it fails. Default 5. */
+  /** Retries of one operation (connect, send, fetch, commit) before it fails. Default 30 (~1 min). */
   retries?: number;
+  /** TCP (and TLS) connect timeout. Default 5 s. */
+  connectionTimeoutMs?: number;
+  /** Timeout of one request, and of the SASL exchange. Default kafkajs' (30 s, 10 s for SASL). */
+  requestTimeoutMs?: number;
   /** How many consumer crashes within `restartWindowMs` are restarted before giving up. Default 3. */
   maxRestarts?: number;
   restartWindowMs?: number;
+  /** How long a crashed consumer keeps being restarted while the broker is unreachable. Default 10 min. */
+  maxOutageMs?: number;
 }
 
 /** Creates a kafkajs client for `brokers` (host:port) with `config`'s identity, TLS and SASL. */
@@ -50,15 +64,25 @@ export function createKafkaClient(
     brokers,
     ssl: tlsOptions(config.ssl),
     // A cold JVM broker or a TLS handshake to a remote cluster can take more than kafkajs' 1 s.
-    connectionTimeout: 5_000,
+    connectionTimeout: options.connectionTimeoutMs ?? 5_000,
+    ...(options.requestTimeoutMs === undefined
+      ? {}
+      : { requestTimeout: options.requestTimeoutMs, authenticationTimeout: options.requestTimeoutMs }),
     logLevel: options.verbose ? logLevel.DEBUG : logLevel.INFO,
     logCreator: () => (entry) => forwardKafkaLog(kafkaLog, entry),
     retry: {
-      // ~0.3 + 0.6 + 1.2 + 2.4 + 4.8 s: an unreachable broker fails in about 10 s, not minutes.
-      retries: options.retries ?? 5,
+      // ~0.3 + 0.6 + 1.2 + 28 x 2 s: an operation rides out a broker that is away for about a
+      // minute (a restart), and once the broker is back nothing waits more than 2 s for its next
+      // attempt. Bad settings do not wait that long: verifyBrokerConnection() fails them at start.
+      retries: options.retries ?? 30,
       initialRetryTime: 300,
-      maxRetryTime: 30_000,
-      restartOnFailure: createRestartPolicy(kafkaLog, options.maxRestarts ?? 3, options.restartWindowMs ?? 300_000),
+      maxRetryTime: 2_000,
+      restartOnFailure: createRestartPolicy(kafkaLog, options.maxRestarts ?? 3, options.restartWindowMs ?? 300_000, {
+        // Crashes while the broker is away are waited out, not counted (see the module comment).
+        isOutage: async (error) =>
+          isConnectionProblem(classifyBrokerError(error, brokers).kind) || isConnectionProblem((await checkBroker(config, brokers))?.kind ?? 'other'),
+        maxOutageMs: options.maxOutageMs ?? defaultMaxOutageMs,
+      }),
     },
   };
   const sasl = saslOptions(config.sasl);
@@ -67,21 +91,40 @@ export function createKafkaClient(
 }
 
 /**
+ * One health check of the broker with the pipeline's own TLS and SASL settings: a DescribeCluster
+ * without retries, bounded by `timeoutMs`. Resolves undefined when the broker answers, else the
+ * classified problem (unreachable, dns, tls, auth, other). Never rejects.
+ */
+export async function checkBroker(config: BrokerConnectionConfig, brokers: readonly string[], timeoutMs = 2_000): Promise<BrokerProblem | undefined> {
+  let admin: ReturnType<Kafka['admin']> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const attempt = (async (): Promise<BrokerProblem | undefined> => {
+    admin = createKafkaClient(config, [...brokers], silentLogger, { retries: 0, connectionTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs }).admin();
+    await admin.connect();
+    await admin.describeCluster();
+    return undefined;
+  })().catch((error: unknown) => classifyBrokerError(error, brokers));
+  // kafkajs bounds each step, but not always their sum (connect, SASL, metadata): cap the whole.
+  const deadline = new Promise<BrokerProblem>((resolve) => {
+    timer = setTimeout(() => resolve(classifyBrokerError(new Error(`Connection timeout: no answer within ${timeoutMs} ms`), brokers)), timeoutMs * 2);
+  });
+  try {
+    return await Promise.race([attempt, deadline]);
+  } catch (error) {
+    return classifyBrokerError(error, brokers);
+  } finally {
+    clearTimeout(timer);
+    // Bounded too: a check must never hang the broker watch or a start-up.
+    await Promise.race([admin?.disconnect().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+  }
+}
+
+/**
  * Turns a kafkajs error into one line a user can act on: what failed, then the innermost cause
- * (kafkajs wraps the socket error in one or more "retries exceeded" errors).
+ * (kafkajs wraps the socket error in one or more "retries exceeded" errors), then a hint.
  */
 export function describeBrokerError(error: unknown, brokers: readonly string[]): string {
-  const causes: string[] = [];
-  for (let current: unknown = error; current instanceof Error; current = current.cause) {
-    causes.push(current.message);
-  }
-  const root = causes.at(-1) ?? String(error);
-  const where = brokers.join(',');
-  if (/ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|Connection timeout|Connection error/i.test(causes.join(' '))) {
-    return `cannot reach the Kafka broker at ${where}: ${root} (is it running? start one with "broker start", or set KAFKA_BROKERS)`;
-  }
-  if (/SASL|authentication/i.test(root)) return `the Kafka broker at ${where} refused our credentials: ${root}`;
-  return `Kafka request to ${where} failed: ${root}`;
+  return classifyBrokerError(error, brokers).message;
 }
 
 function tlsOptions(ssl: BrokerConnectionConfig['ssl']): NonNullable<KafkaConfig['ssl']> {
@@ -117,33 +160,74 @@ function saslOptions(sasl: BrokerConnectionConfig['sasl']): SASLOptions | undefi
   }
 }
 
+/** How the restart policy tells "the broker is away" from "the consumer keeps failing". */
+export interface OutageAwareness {
+  /** True when `error` happened because the broker is unreachable (it may come back). */
+  isOutage(error: Error): Promise<boolean>;
+  /** How long crashes during one outage are restarted without counting. */
+  maxOutageMs: number;
+  /**
+   * Crashes further apart than this belong to different outages. Default 3 min: while the broker
+   * stays away the consumer crashes about once a minute (when its ~1 min of retries run out).
+   */
+  outageGapMs?: number;
+  now?: () => number;
+}
+
 /**
  * Restarts a crashed consumer at most `maxRestarts` times within `windowMs`, then lets it stay
  * down (the consumer emits its CRASH event with `restart: false`, which the runtime turns into an
  * exit with this message) rather than looping forever against a broker that is gone.
+ *
+ * With `outage`, a crash while the broker is unreachable is restarted without counting (kafkajs
+ * gives up on a dead connection once its retries run out, about once a minute for as long as the
+ * broker is away), until one outage has lasted `maxOutageMs`.
  */
-export function createRestartPolicy(log: Logger, maxRestarts: number, windowMs: number): (error: Error) => Promise<boolean> {
+export function createRestartPolicy(log: Logger, maxRestarts: number, windowMs: number, outage?: OutageAwareness): (error: Error) => Promise<boolean> {
   const restarts: number[] = [];
-  return (error) => {
-    const now = Date.now();
-    while (restarts.length > 0 && (restarts[0] ?? 0) <= now - windowMs) restarts.shift();
+  const now = outage?.now ?? Date.now;
+  const outageGapMs = outage?.outageGapMs ?? 180_000;
+  let outageStartedAt: number | undefined;
+  let lastOutageCrashAt = -Infinity;
+  return async (error) => {
+    if (outage && (await outage.isOutage(error))) {
+      const at = now();
+      if (outageStartedAt === undefined || at - lastOutageCrashAt > outageGapMs) outageStartedAt = at;
+      lastOutageCrashAt = at;
+      const seconds = Math.round((at - outageStartedAt) / 1000);
+      if (at - outageStartedAt >= outage.maxOutageMs) {
+        log.error(`consumer stopped: the broker has been unreachable for ${seconds} s`, { error: error.message });
+        return false;
+      }
+      log.debug('consumer lost the broker; restarting it once the broker is back', { error: error.message, outageSeconds: seconds });
+      return true;
+    }
+    const at = now();
+    while (restarts.length > 0 && (restarts[0] ?? 0) <= at - windowMs) restarts.shift();
     if (restarts.length >= maxRestarts) {
       log.error('consumer stopped: giving up after repeated failures', {
         error: error.message,
         restarts: restarts.length,
         windowSeconds: Math.round(windowMs / 1000),
       });
-      return Promise.resolve(false);
+      return false;
     }
-    restarts.push(now);
+    restarts.push(at);
     log.warn('consumer failed, restarting it', { error: error.message, restart: restarts.length, of: maxRestarts });
-    return Promise.resolve(true);
+    return true;
   };
 }
 
 // Namespaces whose ERROR entries are per-attempt noise: the operation retries, and if it finally
-// fails its error reaches the caller, which reports it once with describeBrokerError().
+// fails its error reaches the caller, which reports it once with describeBrokerError(). While the
+// broker is away the broker watch (src/runtime/broker-watch.ts) says so once, not per attempt.
 const retriedNamespaces = new Set(['Connection', 'BrokerPool', 'Cluster']);
+
+// kafkajs entries that repeat what our own code reports in its words (the restart policy logs each
+// consumer restart; the producer logs a stalled send once per stall), or that do not apply:
+// the idempotent producer's "Limiting retries..." warning is about resending *other* records with a
+// rolled-back sequence, and src/broker/topic-producer.ts resends the same records, one send at a time.
+const restatedMessages = [/^Crash: /, /^Restarting the consumer in /, /^Failed to send messages: /, /^Limiting retries for the idempotent producer/];
 
 const droppedLogFields = new Set(['message', 'timestamp', 'logger', 'stack']);
 
@@ -156,9 +240,13 @@ export function forwardKafkaLog(log: Logger, entry: LogEntry): void {
     // Stacks are for kafkajs' own debugging; the message and fields say what went wrong.
     if (!droppedLogFields.has(name)) fields[name] = value;
   }
+  if (entry.level <= logLevel.WARN && restatedMessages.some((pattern) => pattern.test(text))) {
+    log.debug(text, fields);
+    return;
+  }
   switch (entry.level) {
     case logLevel.ERROR:
-      if (retriedNamespaces.has(entry.namespace)) log.warn(text, fields);
+      if (retriedNamespaces.has(entry.namespace)) log.debug(text, fields);
       else log.error(text, fields);
       return;
     case logLevel.WARN:

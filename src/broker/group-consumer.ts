@@ -101,7 +101,11 @@ export async function startGroupConsumer(
     minBytes: 64 * 1024,
     maxWaitTimeInMs: 50,
     // Retries and the bounded restart policy come from the client (src/broker/client.ts): a
-    // consumer that keeps crashing gives up with a message instead of looping forever.
+    // consumer that keeps crashing gives up with a message instead of looping forever. `{}` is
+    // needed for that: without a `retry` kafkajs gives the consumer its own 5 retries (~6 s), so
+    // a broker restart would crash it and rejoin it as a new member, which waits for the old
+    // member's session to expire. With the client's ~1 min of retries it keeps its membership.
+    retry: {},
   });
 
   let assigned: number[] = [];
@@ -120,7 +124,8 @@ export async function startGroupConsumer(
   });
   consumer.on(consumer.events.CRASH, (event) => {
     if (event.payload.restart) {
-      log.warn('consumer restarting after a retriable error', { error: event.payload.error.message });
+      // The restart policy (src/broker/client.ts) has already said why, at the right level.
+      log.debug('consumer restarting after a retriable error', { error: event.payload.error.message });
       return;
     }
     handler.onFatalError(event.payload.error);

@@ -12,6 +12,15 @@ export interface BrokerLayout {
   controllerPort: number;
   /** Kafka's log.dirs: partitions, the KRaft metadata log and meta.properties. */
   kraftDir: string;
+  /** An extra SASL_PLAINTEXT listener (mechanism PLAIN, one user), for tests of SASL settings. */
+  saslPlain?: SaslPlainListener;
+}
+
+/** A SASL_PLAINTEXT listener with the PLAIN mechanism and exactly one user. */
+export interface SaslPlainListener {
+  port: number;
+  username: string;
+  password: string;
 }
 
 /**
@@ -28,15 +37,26 @@ export interface BrokerLayout {
  *   configured partition count; a misspelt topic fails loudly instead of silently becoming a new
  *   one-partition topic that hides partitioning bugs. (Redpanda's dev-container mode auto-creates;
  *   our code never relies on it, so both brokers behave the same for the pipeline.)
+ * - Only when asked (`saslPlain`): a SASL_PLAINTEXT listener with one PLAIN user, defined inline
+ *   (`listener.name.sasl_plaintext.plain.sasl.jaas.config`), so the tests of wrong and right
+ *   passwords need no JAAS file. Brokers talk to each other (and the controller) on PLAINTEXT.
  */
 export function serverProperties(layout: BrokerLayout): string {
+  const { saslPlain } = layout;
+  const sasl = saslPlain === undefined ? undefined : { url: `SASL_PLAINTEXT://127.0.0.1:${saslPlain.port}`, jaas: plainJaasConfig(saslPlain) };
   const settings: Array<[string, string | number]> = [
     ['process.roles', 'broker,controller'],
     ['node.id', 1],
     ['controller.quorum.voters', `1@127.0.0.1:${layout.controllerPort}`],
-    ['listeners', `PLAINTEXT://127.0.0.1:${layout.port},CONTROLLER://127.0.0.1:${layout.controllerPort}`],
-    ['advertised.listeners', `PLAINTEXT://127.0.0.1:${layout.port}`],
-    ['listener.security.protocol.map', 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT'],
+    ['listeners', [`PLAINTEXT://127.0.0.1:${layout.port}`, `CONTROLLER://127.0.0.1:${layout.controllerPort}`, ...(sasl ? [sasl.url] : [])].join(',')],
+    ['advertised.listeners', [`PLAINTEXT://127.0.0.1:${layout.port}`, ...(sasl ? [sasl.url] : [])].join(',')],
+    ['listener.security.protocol.map', `CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${sasl ? ',SASL_PLAINTEXT:SASL_PLAINTEXT' : ''}`],
+    ...(sasl
+      ? ([
+          ['listener.name.sasl_plaintext.sasl.enabled.mechanisms', 'PLAIN'],
+          ['listener.name.sasl_plaintext.plain.sasl.jaas.config', sasl.jaas],
+        ] satisfies Array<[string, string]>)
+      : []),
     ['controller.listener.names', 'CONTROLLER'],
     ['inter.broker.listener.name', 'PLAINTEXT'],
     ['log.dirs', layout.kraftDir],
@@ -55,6 +75,17 @@ export function serverProperties(layout: BrokerLayout): string {
   ];
   const header = '# Written by src/broker/local-kafka-config.ts at every start: change that file, not this one.\n';
   return header + settings.map(([name, value]) => `${name}=${value}`).join('\n') + '\n';
+}
+
+/**
+ * The broker side of PLAIN: `user_<name>="<password>"` defines the one user. Names and passwords
+ * are limited to characters that need no escaping in a properties file or a JAAS string.
+ */
+function plainJaasConfig({ username, password }: SaslPlainListener): string {
+  for (const [what, value] of [['username', username], ['password', password]] as const) {
+    if (!/^[A-Za-z0-9._-]+$/.test(value)) throw new Error(`local Kafka SASL ${what} must match [A-Za-z0-9._-]+`);
+  }
+  return `org.apache.kafka.common.security.plain.PlainLoginModule required username="${username}" password="${password}" user_${username}="${password}";`;
 }
 
 /** Where the JVM's class-data archive is read from, or written to when the broker exits. */

@@ -40,6 +40,12 @@ export interface LocalKafkaOptions {
   port?: number;
   /** How long a start may take before it is abandoned. Default 60 s. */
   readyTimeoutMs?: number;
+  /**
+   * Also listen with SASL_PLAINTEXT (mechanism PLAIN) for this one user, on the port after the
+   * controller's (or a free one); state.json records it as `saslBootstrap`. For tests of SASL
+   * settings: the password travels in clear text, on 127.0.0.1 only.
+   */
+  saslPlain?: { username: string; password: string };
   env?: NodeJS.ProcessEnv;
 }
 
@@ -52,6 +58,8 @@ export interface LocalKafkaState {
   dataDir: string;
   logFile: string;
   startedAt: string;
+  /** host:port of the SASL_PLAINTEXT listener, when started with `saslPlain`. */
+  saslBootstrap?: string;
   /** Set while the JVM will write a class-data archive at exit; renamed into place by stop. */
   classDataPending?: { part: string; archive: string };
 }
@@ -89,6 +97,9 @@ async function startWhileLocked(options: LocalKafkaOptions, dataDir: string): Pr
 
   const existing = readState(layout.stateFile);
   if (existing && isOurBroker(existing)) {
+    if (options.saslPlain && existing.saslBootstrap === undefined) {
+      throw new Error(`the local Kafka in ${dataDir} (pid ${existing.pid}) runs without the SASL listener asked for; stop it first`);
+    }
     await waitForBroker([existing.bootstrap], { timeoutMs, stillStarting: () => exitedReason(existing) }).catch((error: Error) => {
       throw new Error(`the local Kafka (pid ${existing.pid}) runs but does not answer: ${error.message}; see ${existing.logFile}, or stop it with "broker stop"`);
     });
@@ -99,8 +110,9 @@ async function startWhileLocked(options: LocalKafkaOptions, dataDir: string): Pr
   const java = findJava(options.env);
   if (java === undefined) throw new Error('cannot start the local Kafka: no java on PATH (or in JAVA_HOME); install Java 17 and Maven, or use Docker');
   const { classpath } = await resolveKafkaClasspath({ pomFile: join(projectDir, 'redpanda', 'pom.xml'), cacheDir, log, env: options.env ?? process.env });
-  const [port, controllerPort] = await choosePorts(options.port ?? defaultKafkaPort, log);
-  writeFileSync(layout.propertiesFile, serverProperties({ port, controllerPort, kraftDir: layout.kraftDir }));
+  const [port = 0, controllerPort = 0, saslPort = 0] = await choosePorts(options.port ?? defaultKafkaPort, options.saslPlain ? 3 : 2, log);
+  const saslPlain = options.saslPlain && { port: saslPort, ...options.saslPlain };
+  writeFileSync(layout.propertiesFile, serverProperties({ port, controllerPort, kraftDir: layout.kraftDir, ...(saslPlain ? { saslPlain } : {}) }));
 
   const archive = classDataArchive(cacheDir, classpath, java);
   if (!existsSync(layout.metaProperties)) {
@@ -130,6 +142,7 @@ async function startWhileLocked(options: LocalKafkaOptions, dataDir: string): Pr
     dataDir,
     logFile: layout.logFile,
     startedAt: new Date().toISOString(),
+    ...(saslPlain ? { saslBootstrap: `127.0.0.1:${saslPlain.port}` } : {}),
     ...('createAtExit' in classData ? { classDataPending: { part: classData.createAtExit, archive } } : {}),
   };
   // Recorded before readiness so that a stop (or a second start) finds a broker that is still starting.
@@ -196,12 +209,16 @@ function exitedReason(state: LocalKafkaState): string | undefined {
   return isProcessAlive(state.pid) ? undefined : `the broker process (pid ${state.pid}) exited`;
 }
 
-/** The preferred ports when both are free, else two free ones (the preferred may be another broker). */
-async function choosePorts(preferred: number, log: Logger): Promise<[number, number]> {
-  if (preferred !== 0 && (await portIsFree(preferred)) && (await portIsFree(preferred + 1))) return [preferred, preferred + 1];
-  const [port = 0, controllerPort = 0] = await freePorts(2);
-  if (preferred !== 0) log.info(`port ${preferred} or ${preferred + 1} is taken by another program; the local Kafka uses ${port}`);
-  return [port, controllerPort];
+/**
+ * `count` consecutive ports from the preferred one when all are free, else `count` free ones
+ * (the preferred may be another broker). Order: Kafka, controller, then the SASL listener.
+ */
+async function choosePorts(preferred: number, count: number, log: Logger): Promise<number[]> {
+  const wanted = Array.from({ length: count }, (_, index) => preferred + index);
+  if (preferred !== 0 && (await Promise.all(wanted.map((port) => portIsFree(port)))).every(Boolean)) return wanted;
+  const ports = await freePorts(count);
+  if (preferred !== 0) log.info(`one of ports ${preferred}-${preferred + count - 1} is taken by another program; the local Kafka uses ${ports[0]}`);
+  return ports;
 }
 
 /**

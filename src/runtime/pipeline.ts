@@ -8,12 +8,14 @@
  *   -> sinks close -> a broker this command started is stopped.
  */
 import { createKafkaClient } from '../broker/client.ts';
+import { verifyBrokerConnection } from '../broker/connection-check.ts';
 import { connectTopicProducer } from '../broker/topic-producer.ts';
 import { resolveBrokers } from '../broker/resolve-brokers.ts';
 import { ensureTopics } from '../broker/topics.ts';
 import { type PipelineConfig } from '../config/load-config.ts';
 import { type Logger } from '../logger.ts';
 import { createSinks } from '../sinks/registry.ts';
+import { startBrokerWatch } from './broker-watch.ts';
 import { createMetrics, type PipelineMetrics } from './metrics.ts';
 import { startSaleProducer } from './sale-producer.ts';
 import { createSinkSet } from './sink-writer.ts';
@@ -76,8 +78,10 @@ export async function runPipelineCommand(config: PipelineConfig, options: Pipeli
     const broker = await resolveBrokers({ configured: config.broker.brokers, log });
     if (broker.startedHere) cleanups.push(() => broker.stop());
     log.info('broker', { brokers: broker.brokers.join(','), origin: broker.origin });
+    // Bad settings (wrong password, TLS to a plaintext port, unknown host) end here, in seconds.
+    await verifyBrokerConnection(config.broker, broker.brokers, { log });
     const client = createKafkaClient(config.broker, broker.brokers, log.child({ component: 'kafka' }));
-    await ensureTopics(client, [
+    const [, deadLetterTopic] = await ensureTopics(client, [
       { topic: config.source.topic, partitions: config.source.partitions },
       // Dead letters carry whole rejected records plus headers, so their topic must take records
       // somewhat larger than the largest record the consumer accepts.
@@ -89,6 +93,7 @@ export async function runPipelineCommand(config: PipelineConfig, options: Pipeli
     ]);
 
     const metrics = createMetrics();
+    cleanups.push(startBrokerWatch({ connection: config.broker, brokers: broker.brokers, metrics, log: log.child({ component: 'broker' }) }));
     if (options.onMetrics) {
       const closeMonitor = await options.onMetrics(metrics);
       cleanups.push(closeMonitor);
@@ -119,6 +124,7 @@ export async function runPipelineCommand(config: PipelineConfig, options: Pipeli
         metrics,
         log: log.child({ component: 'consumer' }),
         drain: options.drain,
+        deadLetterPartitions: deadLetterTopic?.partitions ?? config.source.partitions,
       });
     }
     const sales = withProducer ? startSaleProducer({ config, producer, metrics, log: log.child({ component: 'producer' }) }) : undefined;

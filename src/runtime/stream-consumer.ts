@@ -45,6 +45,8 @@ export interface StreamConsumerOptions {
   log: Logger;
   /** Read to the end of the topic as it is at start, close every window, commit, stop. */
   drain: boolean;
+  /** Partitions of the dead-letter topic: a dead letter keeps its source partition modulo this. */
+  deadLetterPartitions: number;
   /** Wall clock; tests may pass their own. */
   now?: () => number;
 }
@@ -73,6 +75,25 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
     maxRecordBytes: config.source.maxRecordBytes,
   });
   const processingTime = config.window.time === 'processing';
+  // The engine's clock (for idle partitions) stands still while the broker is unreachable and
+  // then resumes where it stopped: an outage is not traffic stopping, and the records sent just
+  // before it must not turn up late because every partition looked idle meanwhile.
+  let outageMs = 0;
+  let outageStartedAt: number | undefined;
+  const engineNow = (): number => {
+    const wall = now();
+    if (metrics.brokerError !== null) {
+      outageStartedAt ??= wall;
+      return outageStartedAt - outageMs;
+    }
+    if (outageStartedAt !== undefined) {
+      outageMs += wall - outageStartedAt;
+      outageStartedAt = undefined;
+    }
+    return wall - outageMs;
+  };
+  const deadLetter = (record: SourceRecord, reason: string, detail: string): OutgoingRecord =>
+    deadLetterOf(config.source.topic, record, reason, detail, options.deadLetterPartitions);
   let engine: WindowEngine = newEngine(config);
   /** Per partition: `emittedThrough` restored from the last commit (windows already written). */
   const resumedThrough = new Map<number, number>();
@@ -173,7 +194,7 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
             : decode(record.value, record.timestamp);
         if (!decoded.ok) {
           figures.invalidByReason.set(decoded.reason, (figures.invalidByReason.get(decoded.reason) ?? 0) + 1);
-          rejected.push(deadLetter(config.source.topic, record, decoded.reason, decoded.detail));
+          rejected.push(deadLetter(record, decoded.reason, decoded.detail));
           continue;
         }
         keys.push(decoded.sale.key);
@@ -182,10 +203,10 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
         offsets.push(record.offset);
         validRecords.push(record);
       }
-      const outcome = engine.addBatch({ partition, keys, amounts, eventTimes, offsets, now: startedAt });
+      const outcome = engine.addBatch({ partition, keys, amounts, eventTimes, offsets, now: engineNow() });
       for (const { index, lateBy } of outcome.late) {
         const record = validRecords[index];
-        if (record) rejected.push(deadLetter(config.source.topic, record, 'late', `${lateBy} ms behind the closed windows`));
+        if (record) rejected.push(deadLetter(record, 'late', `${lateBy} ms behind the closed windows`));
       }
       figures.consumed += records.length;
       figures.valid += validRecords.length;
@@ -220,7 +241,7 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
 
   /** Closes what the watermark allows, writes it, and commits what the sinks now hold. */
   const closeAndCommit = async (at: number, endOfStream: boolean): Promise<void> => {
-    const closed = endOfStream ? engine.closeAll() : engine.advance(at);
+    const closed = endOfStream ? engine.closeAll() : engine.advance(engineNow());
     if (closed.length > 0) {
       await writeWindows(closed, at);
       crashPoint('after-sink-write');
@@ -348,12 +369,14 @@ function tooLarge(keyBytes: number, valueBytes: number, limit: number): DecodeRe
  * too large to copy (it may exceed what the broker accepts) is dead-lettered without its value and
  * with its key cut, marked `salesflow.truncated`; its source offset still leads to the original.
  */
-function deadLetter(topic: string, record: SourceRecord, reason: string, detail: string): OutgoingRecord {
+function deadLetterOf(topic: string, record: SourceRecord, reason: string, detail: string, partitions: number): OutgoingRecord {
   const size = (record.key?.length ?? 0) + (record.value?.length ?? 0);
   const truncated = size > deadLetterCopyLimit;
-  // Neither the source partition nor the source timestamp is reused: the dead-letter topic may
-  // have fewer partitions, and a broken record's timestamp may be one the broker refuses.
+  // The partition is explicit (the source's, folded into the dead-letter topic's count) so that a
+  // re-sent dead letter with a null key lands where the first attempt went. The source timestamp
+  // is not reused: a broken record's timestamp may be one the broker refuses.
   return {
+    partition: record.partition % Math.max(1, partitions),
     key: truncated ? (record.key?.subarray(0, 1024) ?? null) : record.key,
     value: truncated ? null : record.value,
     headers: {

@@ -24,13 +24,16 @@ test('forwardKafkaLog() demotes kafkajs INFO chatter to debug and keeps its fiel
   assert.deepEqual(lines, ['debug: Starting namespace=Consumer groupId=g1']);
 });
 
-test('forwardKafkaLog() reports per-attempt connection errors as warnings and other errors as errors', () => {
+test('forwardKafkaLog() keeps per-attempt connection errors and restated crashes at debug, and other errors as errors', () => {
   const { lines, log } = capture();
+  // The broker watch reports an outage once; the restart policy reports each consumer restart.
   forwardKafkaLog(log, entry(logLevel.ERROR, 'Connection', 'Connection error: connect ECONNREFUSED 127.0.0.1:1', { broker: '127.0.0.1:1' }));
   forwardKafkaLog(log, entry(logLevel.ERROR, 'Consumer', 'Crash: KafkaJSNumberOfRetriesExceeded'));
+  forwardKafkaLog(log, entry(logLevel.ERROR, 'Consumer', 'Caught error when disconnecting the consumer: boom'));
   assert.deepEqual(lines, [
-    'warn: Connection error: connect ECONNREFUSED 127.0.0.1:1 namespace=Connection broker=127.0.0.1:1',
-    'error: Crash: KafkaJSNumberOfRetriesExceeded namespace=Consumer',
+    'debug: Connection error: connect ECONNREFUSED 127.0.0.1:1 namespace=Connection broker=127.0.0.1:1',
+    'debug: Crash: KafkaJSNumberOfRetriesExceeded namespace=Consumer',
+    'error: Caught error when disconnecting the consumer: boom namespace=Consumer',
   ]);
 });
 

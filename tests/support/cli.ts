@@ -62,12 +62,15 @@ export function writePipeline(dir: string, yaml: string): string {
   return file;
 }
 
-/** Every record of a topic as kcat reads it: partition, offset, key, value, headers. */
-export function readTopicWithKcat(topic: string): Array<{ partition: number; offset: number; key: string; value: string; headers: string }> {
+/**
+ * Every record of a topic as kcat reads it: partition, offset, key, value, headers. `brokers`
+ * (host:port, comma-separated) defaults to the test run's broker.
+ */
+export function readTopicWithKcat(topic: string, brokers: string = testBrokers()): Array<{ partition: number; offset: number; key: string; value: string; headers: string }> {
   // Fields separated by ASCII unit/record separators, which no JSON value contains unescaped.
   const result = spawnSync(
     'kcat',
-    ['-b', testBrokers(), '-C', '-t', topic, '-e', '-q', '-f', '%p\x1f%o\x1f%k\x1f%h\x1f%s\x1e'],
+    ['-b', brokers, '-C', '-t', topic, '-e', '-q', '-f', '%p\x1f%o\x1f%k\x1f%h\x1f%s\x1e'],
     { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 },
   );
   if (result.status !== 0) throw new Error(`kcat failed (${result.status}): ${result.stderr}`);
@@ -80,11 +83,11 @@ export function readTopicWithKcat(topic: string): Array<{ partition: number; off
     });
 }
 
-/** Produces lines with kcat (`key<TAB>value` per line) into a topic. */
-export function produceWithKcat(topic: string, lines: string[]): void {
+/** Produces lines with kcat (`key<TAB>value` per line) into a topic; `brokers` as for readTopicWithKcat(). */
+export function produceWithKcat(topic: string, lines: string[], brokers: string = testBrokers()): void {
   const result = spawnSync(
     'kcat',
-    ['-b', testBrokers(), '-P', '-t', topic, '-K', '\t', '-X', 'partitioner=murmur2_random'],
+    ['-b', brokers, '-P', '-t', topic, '-K', '\t', '-X', 'partitioner=murmur2_random'],
     { input: lines.join('\n') + '\n', encoding: 'utf8' },
   );
   if (result.status !== 0) throw new Error(`kcat failed (${result.status}): ${result.stderr}`);
