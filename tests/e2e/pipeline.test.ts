@@ -3,15 +3,11 @@
  * and kcat as the independent reader. The oracle recomputes every window from what is in the topic.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import Database from 'better-sqlite3';
-import { compileSaleValidator } from '../../src/runtime/record-decoder.ts';
-import { diffRows, windowOracle, type OracleRecord, type OracleRow } from '../support/window-oracle.ts';
 import { produceWithKcat, readTopicWithKcat, runCli, startCli, tempDir, uniqueName, writePipeline } from '../support/cli.ts';
-
-const saleSchema = JSON.parse(readFileSync(new URL('../../schemas/sale.schema.json', import.meta.url), 'utf8')) as object;
+import { deadLetteredLate, salesInTopic, sqliteRows, textLines } from '../support/pipeline-results.ts';
+import { diffRows, windowOracle } from '../support/window-oracle.ts';
 const windowSettings = { length: 2_000, slide: 1_000, threshold: 150 };
 
 interface Scenario {
@@ -65,45 +61,6 @@ monitor:
   return { dir, file, topic, group };
 }
 
-/** Valid sales in the topic, as the oracle's input; the rest are counted as invalid. */
-function recordsInTopic(topic: string, exclude: Set<string> = new Set()): { valid: OracleRecord[]; invalid: number } {
-  const validate = compileSaleValidator(saleSchema);
-  const valid: OracleRecord[] = [];
-  let invalid = 0;
-  for (const { partition, offset, value } of readTopicWithKcat(topic)) {
-    if (exclude.has(`${partition}@${offset}`)) continue;
-    let sale: unknown;
-    try {
-      sale = JSON.parse(value);
-    } catch {
-      invalid++;
-      continue;
-    }
-    if (!validate(sale)) {
-      invalid++;
-      continue;
-    }
-    const { customerName, quantity, timestamp } = sale as { customerName: string; quantity: number; timestamp: number };
-    valid.push({ key: customerName, amount: quantity, eventTime: timestamp });
-  }
-  return { valid, invalid };
-}
-
-function sqliteRows(dir: string): OracleRow[] {
-  const db = new Database(join(dir, 'out/results.db'), { readonly: true });
-  try {
-    return db
-      .prepare('SELECT window_start AS start, window_end AS "end", key, total, count FROM high_volume_customers ORDER BY window_end, key')
-      .all() as OracleRow[];
-  } finally {
-    db.close();
-  }
-}
-
-function textLines(dir: string): string[] {
-  return readFileSync(join(dir, 'out/customers.txt'), 'utf8').split('\n').filter((line) => line.length > 0);
-}
-
 test('a seeded produce run then consume --drain writes exactly the oracle rows to SQLite and the text file', async () => {
   const { dir, file, topic } = scenario();
   const produced = await runCli([file, 'produce', '--quiet']);
@@ -111,7 +68,7 @@ test('a seeded produce run then consume --drain writes exactly the oracle rows t
   const consumed = await runCli([file, 'consume', '--drain', '--quiet']);
   assert.equal(consumed.code, 0, consumed.stderr);
 
-  const { valid, invalid } = recordsInTopic(topic);
+  const { valid, invalid } = salesInTopic(topic);
   assert.equal(valid.length, 12_000);
   assert.equal(invalid, 0);
   const expected = windowOracle(valid, windowSettings);
@@ -150,7 +107,7 @@ test('records produced by kcat, invalid ones included, give the oracle results a
 
   const consumed = await runCli([file, 'consume', '--drain', '--quiet']);
   assert.equal(consumed.code, 0, consumed.stderr);
-  const { valid, invalid } = recordsInTopic(topic);
+  const { valid, invalid } = salesInTopic(topic);
   assert.equal(valid.length, 3_000);
   assert.equal(invalid, invalidLines.length);
   assert.deepEqual(diffRows(windowOracle(valid, windowSettings), sqliteRows(dir)), []);
@@ -208,15 +165,6 @@ test('run writes rows and Ctrl-C exits 0 with committed offsets matching what th
   // which the dead-letter topic lists, excluded).
   const resumed = await runCli([file, 'consume', '--drain', '--quiet']);
   assert.equal(resumed.code, 0, resumed.stderr);
-  const late = new Set(
-    readTopicWithKcat(`${topic}.dlq`)
-      .filter((letter) => /salesflow\.reason=late/.test(letter.headers))
-      .map((letter) => {
-        const partition = /salesflow\.source\.partition=(\d+)/.exec(letter.headers)?.[1];
-        const offset = /salesflow\.source\.offset=(\d+)/.exec(letter.headers)?.[1];
-        return `${partition}@${offset}`;
-      }),
-  );
-  const { valid } = recordsInTopic(topic, late);
+  const { valid } = salesInTopic(topic, deadLetteredLate(topic));
   assert.deepEqual(diffRows(windowOracle(valid, windowSettings), sqliteRows(dir)), []);
 });

@@ -18,7 +18,7 @@ import { compileSaleValidator } from '../../src/runtime/record-decoder.ts';
 import { readTopicWithKcat, runCli, startCli, tempDir, uniqueName, writePipeline } from '../support/cli.ts';
 import { diffRows, windowOracle, type OracleRecord } from '../support/window-oracle.ts';
 import { ownBrokerUnavailable, startOwnBroker } from './broker-fixture.ts';
-import { sqliteRows, textLines } from './support.ts';
+import { sqliteRows, textLines } from '../support/pipeline-results.ts';
 
 const saleSchema = JSON.parse(readFileSync(new URL('../../schemas/sale.schema.json', import.meta.url), 'utf8')) as object;
 const windows = { length: 2_000, slide: 1_000, threshold: 150 };

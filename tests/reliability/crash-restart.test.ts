@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runCli, startCli, type CliResult } from '../support/cli.ts';
-import { oracleDiff, reliabilityScenario, textLines } from './support.ts';
+import { textLines } from '../support/pipeline-results.ts';
+import { oracleDiff, reliabilityScenario } from './support.ts';
 
 /** Moments to die at, in order; each run resumes from what the previous one committed. */
 const crashPlan: Array<{ crashAt?: string; killAfterMs?: number }> = [

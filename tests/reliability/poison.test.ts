@@ -10,7 +10,8 @@ import { ensureTopics } from '../../src/broker/topics.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { readTopicWithKcat, runCli, testBrokers } from '../support/cli.ts';
 import { diffRows, windowOracle, type OracleRecord } from '../support/window-oracle.ts';
-import { reliabilityScenario, sqliteRows } from './support.ts';
+import { sqliteRows } from '../support/pipeline-results.ts';
+import { reliabilityScenario } from './support.ts';
 
 const names = ['Ada Lovelace', 'Grace Hopper', 'Alan Turing', 'Edsger Dijkstra', 'Barbara Liskov'];
 const oneMiB = 1024 * 1024;

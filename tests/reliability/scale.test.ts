@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runCli, startCli } from '../support/cli.ts';
-import { oracleDiff, reliabilityScenario, sqliteRows } from './support.ts';
+import { sqliteRows } from '../support/pipeline-results.ts';
+import { oracleDiff, reliabilityScenario } from './support.ts';
 
 const fastSession = { SALESFLOW_SESSION_TIMEOUT_MS: '6000' };
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -18,7 +18,8 @@ import Database from 'better-sqlite3';
 import { DEFAULT_TEXT_FORMAT, compileLineTemplate } from '../../src/sinks/line-template.ts';
 import { runCli, startCli, type CliResult } from '../support/cli.ts';
 import { windowOracle } from '../support/window-oracle.ts';
-import { deadLetteredLate, oracleDiff, reliabilityScenario, salesInTopic, textLines, type Scenario } from './support.ts';
+import { deadLetteredLate, salesInTopic, textLines } from '../support/pipeline-results.ts';
+import { oracleDiff, reliabilityScenario, type Scenario } from './support.ts';
 
 /**
  * Few attempts, short backoff: a failing write gives up in well under a second (plus lock waits).

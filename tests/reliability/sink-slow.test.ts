@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runCli } from '../support/cli.ts';
 import { windowOracle } from '../support/window-oracle.ts';
-import { oracleDiff, reliabilityScenario, salesInTopic, textLines } from './support.ts';
+import { salesInTopic, textLines } from '../support/pipeline-results.ts';
+import { oracleDiff, reliabilityScenario } from './support.ts';
 
 const sessionTimeoutMs = 6_000;
 const delayPerWindowMs = 2_500;

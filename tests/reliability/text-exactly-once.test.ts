@@ -9,7 +9,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../support/cli.ts';
-import { oracleDiff, reliabilityScenario, textLines } from './support.ts';
+import { textLines } from '../support/pipeline-results.ts';
+import { oracleDiff, reliabilityScenario } from './support.ts';
 
 /**
  * A killed member stays in the group until its session times out, and the restart's join waits
