@@ -18,7 +18,7 @@ import { defaultDataDir, projectDir, stopLocalKafka } from '../src/broker/local-
 import { resolveBrokers, type ResolvedBrokers } from '../src/broker/resolve-brokers.ts';
 import { createLogger } from '../src/logger.ts';
 
-const unitFolders = ['tests/window/', 'tests/config/', 'tests/generator/', 'tests/sinks/', 'tests/monitor/'];
+const unitFolders = ['tests/window/', 'tests/config/', 'tests/generator/', 'tests/sinks/', 'tests/monitor/', 'tests/runtime/'];
 const testBrokerDir = join(projectDir, '.local', 'kafka-test');
 // Not 19092: a pipeline started by hand during a test run must not stumble on the test broker.
 const testBrokerPort = 19192;

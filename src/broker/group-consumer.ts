@@ -94,8 +94,10 @@ export async function startGroupConsumer(
     // SALESFLOW_SESSION_TIMEOUT_MS lets the fault tests provoke a session timeout quickly.
     sessionTimeout: options.sessionTimeoutMs ?? (Number(process.env['SALESFLOW_SESSION_TIMEOUT_MS']) || 30_000),
     heartbeatInterval: 3_000,
-    maxBytesPerPartition: options.maxBytesPerPartition ?? 4 * 1024 * 1024,
-    maxBytes: 32 * 1024 * 1024,
+    // 8 MiB per fetch (~55,000 one-sale records): as fast as 32 MiB in the bench, and the
+    // consumer's peak RSS ~100 MB lower (a fetch is held, decoded, while it is processed).
+    maxBytesPerPartition: options.maxBytesPerPartition ?? 1024 * 1024,
+    maxBytes: 8 * 1024 * 1024,
     // Wait up to 50 ms for 64 KiB: at low rates this gathers records into real batches instead of
     // one fetch per record, at a bounded cost in latency.
     minBytes: 64 * 1024,

@@ -18,7 +18,7 @@ import { createWindowEngine } from '../window/engine.ts';
 import { type ClosedWindow, type WindowEngine } from '../window/types.ts';
 import { notifyBatch, notifyWindowsWritten, type PipelineMetrics } from './metrics.ts';
 import { crashPoint } from './crash-points.ts';
-import { createRecordDecoder, type DecodeResult } from './record-decoder.ts';
+import { createSalesDecoder, packedElementJson, type DecodeResult, type PackedElement } from './record-decoder.ts';
 import { type SinkSet } from './sink-writer.ts';
 
 /** The parts of the pipeline config the consumer reads. */
@@ -67,7 +67,7 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
   const { config, metrics, log, sinks, deadLetters } = options;
   const now = options.now ?? Date.now;
   const figures = metrics.consumer;
-  const decode = createRecordDecoder({
+  const decode = createSalesDecoder({
     saleSchema: config.source.saleSchema,
     groupBy: config.aggregate.groupBy,
     sum: config.aggregate.sum,
@@ -92,8 +92,8 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
     }
     return wall - outageMs;
   };
-  const deadLetter = (record: SourceRecord, reason: string, detail: string): OutgoingRecord =>
-    deadLetterOf(config.source.topic, record, reason, detail, options.deadLetterPartitions);
+  const deadLetter = (record: SourceRecord, reason: string, detail: string, element?: PackedElement): OutgoingRecord =>
+    deadLetterOf(config.source.topic, record, reason, detail, options.deadLetterPartitions, element);
   let engine: WindowEngine = newEngine(config);
   /** Per partition: `emittedThrough` restored from the last commit (windows already written). */
   const resumedThrough = new Map<number, number>();
@@ -180,37 +180,49 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
       const rejected: OutgoingRecord[] = [];
       const lateBefore = figures.late;
       const invalidBefore = figures.invalid;
-      // Decode everything first, then hand the valid records to the engine as one columnar batch.
+      // Decode everything first, then hand the valid sales to the engine as one columnar batch. A
+      // record holds one sale or a packed array of them: per sale, its record and its index in the
+      // array (-1: the record is the sale), to dead-letter a late sale alone.
       const keys: string[] = [];
       const amounts: number[] = [];
       const eventTimes: number[] = [];
       const offsets: number[] = [];
-      const validRecords: SourceRecord[] = [];
+      const saleRecords: SourceRecord[] = [];
+      const saleElements: number[] = [];
+      let invalidSales = 0;
       for (const record of records) {
         const keyBytes = record.key?.length ?? 0;
-        const decoded =
+        const results =
           keyBytes + (record.value?.length ?? 0) > config.source.maxRecordBytes
-            ? tooLarge(keyBytes, record.value?.length ?? 0, config.source.maxRecordBytes)
+            ? [tooLarge(keyBytes, record.value?.length ?? 0, config.source.maxRecordBytes)]
             : decode(record.value, record.timestamp);
-        if (!decoded.ok) {
-          figures.invalidByReason.set(decoded.reason, (figures.invalidByReason.get(decoded.reason) ?? 0) + 1);
-          rejected.push(deadLetter(record, decoded.reason, decoded.detail));
-          continue;
+        for (const decoded of results) {
+          if (!decoded.ok) {
+            invalidSales++;
+            figures.invalidByReason.set(decoded.reason, (figures.invalidByReason.get(decoded.reason) ?? 0) + 1);
+            rejected.push(deadLetter(record, decoded.reason, decoded.detail, decoded.element));
+            continue;
+          }
+          keys.push(decoded.sale.key);
+          amounts.push(decoded.sale.amount);
+          eventTimes.push(processingTime ? startedAt : decoded.sale.eventTime);
+          offsets.push(record.offset);
+          saleRecords.push(record);
+          saleElements.push(decoded.element ?? -1);
         }
-        keys.push(decoded.sale.key);
-        amounts.push(decoded.sale.amount);
-        eventTimes.push(processingTime ? startedAt : decoded.sale.eventTime);
-        offsets.push(record.offset);
-        validRecords.push(record);
       }
       const outcome = engine.addBatch({ partition, keys, amounts, eventTimes, offsets, now: engineNow() });
       for (const { index, lateBy } of outcome.late) {
-        const record = validRecords[index];
-        if (record) rejected.push(deadLetter(record, 'late', `${lateBy} ms behind the closed windows`));
+        const record = saleRecords[index];
+        const at = saleElements[index] ?? -1;
+        if (!record) continue;
+        const json = at < 0 ? undefined : packedElementJson(record.value, at);
+        rejected.push(deadLetter(record, 'late', `${lateBy} ms behind the closed windows`, json === undefined ? undefined : { index: at, json }));
       }
-      figures.consumed += records.length;
-      figures.valid += validRecords.length;
-      figures.invalid += records.length - validRecords.length;
+      // Counted in sales: a packed record counts as many as it holds.
+      figures.consumed += saleRecords.length + invalidSales;
+      figures.valid += saleRecords.length;
+      figures.invalid += invalidSales;
       figures.aggregated += outcome.counted;
       figures.replayed += outcome.replayed.length;
       figures.late += outcome.late.length;
@@ -231,7 +243,7 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
       notifyBatch(metrics, {
         at: startedAt,
         partition,
-        records: records.length,
+        records: saleRecords.length + invalidSales,
         invalid: figures.invalid - invalidBefore,
         late: figures.late - lateBefore,
         processingMs: figures.lastBatchMs,
@@ -329,7 +341,7 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
       groupId: config.source.group,
       fromBeginning: config.source.startFrom === 'earliest',
       log: log.child({ component: 'kafka' }),
-      maxBytesPerPartition: Math.max(4 * 1024 * 1024, config.source.maxRecordBytes * 2),
+      maxBytesPerPartition: Math.max(1024 * 1024, config.source.maxRecordBytes * 2),
     },
     { onAssignment, onBatch, onFatalError: fail },
   );
@@ -368,9 +380,17 @@ function tooLarge(keyBytes: number, valueBytes: number, limit: number): DecodeRe
  * The dead-letter copy keeps the original bytes and says why and where from in headers. A record
  * too large to copy (it may exceed what the broker accepts) is dead-lettered without its value and
  * with its key cut, marked `salesflow.truncated`; its source offset still leads to the original.
+ * One sale of a packed record is dead-lettered alone: its own JSON, and its index in the array.
  */
-function deadLetterOf(topic: string, record: SourceRecord, reason: string, detail: string, partitions: number): OutgoingRecord {
-  const size = (record.key?.length ?? 0) + (record.value?.length ?? 0);
+function deadLetterOf(
+  topic: string,
+  record: SourceRecord,
+  reason: string,
+  detail: string,
+  partitions: number,
+  element?: PackedElement,
+): OutgoingRecord {
+  const size = element === undefined ? (record.key?.length ?? 0) + (record.value?.length ?? 0) : element.json.length;
   const truncated = size > deadLetterCopyLimit;
   // The partition is explicit (the source's, folded into the dead-letter topic's count) so that a
   // re-sent dead letter with a null key lands where the first attempt went. The source timestamp
@@ -378,7 +398,7 @@ function deadLetterOf(topic: string, record: SourceRecord, reason: string, detai
   return {
     partition: record.partition % Math.max(1, partitions),
     key: truncated ? (record.key?.subarray(0, 1024) ?? null) : record.key,
-    value: truncated ? null : record.value,
+    value: truncated ? null : (element?.json ?? record.value),
     headers: {
       ...(truncated ? { 'salesflow.truncated': `original key+value ${size} bytes` } : {}),
       ...record.headers,
@@ -387,6 +407,7 @@ function deadLetterOf(topic: string, record: SourceRecord, reason: string, detai
       'salesflow.source.topic': topic,
       'salesflow.source.partition': String(record.partition),
       'salesflow.source.offset': String(record.offset),
+      ...(element === undefined ? {} : { 'salesflow.source.index': String(element.index) }),
       'salesflow.source.timestamp': String(record.timestamp),
     },
   };

@@ -31,7 +31,7 @@ test('the project pipeline.yaml resolves to the documented defaults', async () =
       maxRecordBytes: 1048576,
       saleSchema: JSON.parse(await readFile(join(projectDir, 'schemas/sale.schema.json'), 'utf8')) as PipelineConfig['source']['saleSchema'],
     },
-    producer: { rate: 10000, count: null, customers: 1000, seed: 1, outOfOrder: 0, late: 0, invalid: 0 },
+    producer: { rate: 10000, count: null, customers: 1000, seed: 1, outOfOrder: 0, late: 0, invalid: 0, packing: 1 },
     window: { length: 60000, slide: 10000, allowedLateness: 5000, idleTimeout: 10000, time: 'event' },
     aggregate: { groupBy: 'customerName', sum: 'quantity', threshold: 1000000 },
     sinks: [
@@ -64,7 +64,7 @@ test('a minimal pipeline gets every default, group and dead-letter topic include
       maxRecordBytes: 1048576,
       saleSchema,
     },
-    producer: { rate: 10000, count: null, customers: 1000, seed: 1, outOfOrder: 0, late: 0, invalid: 0 },
+    producer: { rate: 10000, count: null, customers: 1000, seed: 1, outOfOrder: 0, late: 0, invalid: 0, packing: 1 },
     window: { length: 60000, slide: 10000, allowedLateness: 5000, idleTimeout: 10000, time: 'event' },
     aggregate: { groupBy: 'customerName', sum: 'quantity', threshold: 100 },
     sinks: [{ type: 'text', path: join(dir, 'out.txt') }],

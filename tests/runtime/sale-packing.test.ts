@@ -1,0 +1,123 @@
+/**
+ * Packing sales into messages: keyed partitioning holds (the partition is kafkajs' own), each
+ * message holds sales of one partition only, and sends are sliced under the broker's batch limit.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { Partitioners, type PartitionMetadata } from 'kafkajs';
+import { createKeyPartitioner, slicesOf, type OutgoingRecord } from '../../src/broker/topic-producer.ts';
+import { createSalePacker } from '../../src/runtime/sale-producer.ts';
+
+function kafkajsPartition(key: string, partitionCount: number): number {
+  const partitionMetadata: PartitionMetadata[] = Array.from({ length: partitionCount }, (_, partitionId) => ({
+    partitionErrorCode: 0,
+    partitionId,
+    leader: 0,
+    replicas: [0],
+    isr: [0],
+  }));
+  return Partitioners.DefaultPartitioner()({ topic: 't', partitionMetadata, message: { key, value: null } });
+}
+
+/** org.apache.kafka.common.utils.Utils.murmur2, transcribed: the oracle for the partitioner. */
+function javaMurmur2(data: Buffer): number {
+  const m = 0x5bd1e995;
+  const length = data.length;
+  let h = 0x9747b28c ^ length;
+  const quads = length >> 2;
+  for (let i = 0; i < quads; i++) {
+    let k = data.readInt32LE(i * 4);
+    k = Math.imul(k, m);
+    k ^= k >>> 24;
+    k = Math.imul(k, m);
+    h = Math.imul(h, m) ^ k;
+  }
+  const tail = quads * 4;
+  const rest = length & 3;
+  if (rest === 3) h ^= (data[tail + 2] ?? 0) << 16;
+  if (rest >= 2) h ^= (data[tail + 1] ?? 0) << 8;
+  if (rest >= 1) {
+    h ^= data[tail] ?? 0;
+    h = Math.imul(h, m);
+  }
+  h ^= h >>> 13;
+  h = Math.imul(h, m);
+  h ^= h >>> 15;
+  return h | 0;
+}
+
+describe('createKeyPartitioner()', () => {
+  test('gives every key the partition kafkajs would give it, cached or not', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 64 }), fc.array(fc.string({ unit: 'grapheme' }), { maxLength: 30 }), (count, keys) => {
+        const partitionOf = createKeyPartitioner(count);
+        for (const key of [...keys, ...keys]) assert.equal(partitionOf(key), kafkajsPartition(key, count));
+      }),
+    );
+  });
+
+  test('matches an independent murmur2, as the Java client computes it', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 64 }), fc.string({ unit: 'grapheme' }), (count, key) => {
+        assert.equal(createKeyPartitioner(count)(key), (javaMurmur2(Buffer.from(key)) & 0x7fffffff) % count);
+      }),
+    );
+  });
+
+  test('refuses a partition count that is not a positive integer', () => {
+    assert.throws(() => createKeyPartitioner(0), /partitionCount must be a positive integer, got 0/);
+  });
+});
+
+describe('createSalePacker()', () => {
+  const sale = (customer: string, index: number): Record<string, unknown> => ({ customerName: customer, quantity: index });
+
+  test('packs up to N sales of one partition per message, as a JSON array, first event time as timestamp', () => {
+    const records: OutgoingRecord[] = [];
+    const packer = createSalePacker(2, records);
+    packer.add(0, sale('a', 1), 100);
+    packer.add(1, sale('b', 2), 101);
+    packer.add(0, sale('c', 3), 102);
+    packer.add(0, sale('d', 4), 103);
+    packer.flush();
+    assert.deepEqual(records, [
+      { key: null, value: JSON.stringify([sale('a', 1), sale('c', 3)]), timestamp: 100, partition: 0 },
+      { key: null, value: JSON.stringify([sale('b', 2)]), timestamp: 101, partition: 1 },
+      { key: null, value: JSON.stringify([sale('d', 4)]), timestamp: 103, partition: 0 },
+    ]);
+  });
+
+  test('loses no sale and never mixes partitions, whatever the order', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 50 }), fc.array(fc.nat(7), { maxLength: 500 }), (packing, partitions) => {
+        const records: OutgoingRecord[] = [];
+        const packer = createSalePacker(packing, records);
+        partitions.forEach((partition, index) => packer.add(partition, { partition, index }, index));
+        packer.flush();
+        const unpacked = records.flatMap((record) => {
+          const sales = JSON.parse(String(record.value)) as Array<{ partition: number; index: number }>;
+          assert.ok(sales.length >= 1 && sales.length <= packing);
+          for (const one of sales) assert.equal(one.partition, record.partition);
+          return sales.map((one) => one.index);
+        });
+        assert.deepEqual([...unpacked].sort((a, b) => a - b), partitions.map((_, index) => index));
+      }),
+    );
+  });
+});
+
+describe('slicesOf()', () => {
+  test('cuts sends at the byte limit, in order, with an oversized record alone', () => {
+    const record = (value: string): OutgoingRecord => ({ key: 'k', value });
+    const slices = slicesOf([record('a'.repeat(4)), record('b'.repeat(4)), record('c'.repeat(20)), record('d')], 11);
+    assert.deepEqual(
+      slices.map((slice) => slice.map((message) => String(message.value))),
+      [['aaaa', 'bbbb'], ['c'.repeat(20)], ['d']],
+    );
+  });
+
+  test('counts UTF-8 bytes, not characters', () => {
+    assert.equal(slicesOf([{ key: null, value: 'é'.repeat(4) }, { key: null, value: 'é'.repeat(4) }], 12).length, 2);
+  });
+});
