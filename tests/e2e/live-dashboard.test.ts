@@ -13,6 +13,7 @@ import { silentLogger } from '../../src/logger.ts';
 import { startMonitor } from '../../src/monitor/start-monitor.ts';
 import { type StatusSnapshot } from '../../src/monitor/status-snapshot.ts';
 import { createMetrics, notifyWindowsWritten } from '../../src/runtime/metrics.ts';
+import { testPipelineYaml } from '../support/pipeline-file.ts';
 import { projectRoot, startCli, tempDir, testBrokers, uniqueName, writePipeline, type CliResult } from '../support/cli.ts';
 import { parsePrometheusText, sampleValue, type Family } from '../monitor/prometheus-text.ts';
 
@@ -102,37 +103,16 @@ before(async () => {
   const port = await freePort();
   const file = writePipeline(
     dir,
-    `name: monitor-e2e
-source:
-  topic: ${topic}
-  partitions: 3
-  schema: ${join(projectRoot, 'schemas/sale.schema.json')}
-  group: ${uniqueName('monitor-group')}
-  startFrom: earliest
-  eventTime: timestamp
-producer:
-  rate: 2000
-  count: null
-  customers: 40
-  seed: 7
-  invalid: 0.01
-  late: 0.005
-window:
-  length: 2s
-  slide: 1s
-  allowedLateness: 200ms
-  idleTimeout: 1s
-aggregate:
-  groupBy: customerName
-  sum: quantity
-  threshold: 15000
-sinks:
-  - type: text
-    path: out/customers.txt
-monitor:
-  host: 127.0.0.1
-  port: ${port}
-`,
+    testPipelineYaml({
+      name: 'monitor-e2e',
+      topic,
+      group: uniqueName('monitor-group'),
+      producer: { rate: 2000, count: null, seed: 7, extra: ['invalid: 0.01', 'late: 0.005'] },
+      window: { length: 2000, slide: 1000, allowedLateness: '200ms', idleTimeout: '1s' },
+      threshold: 15000,
+      sinks: ['text'],
+      monitor: { host: '127.0.0.1', port },
+    }),
   );
   const { child, result } = startCli([file, 'run', '--quiet']);
   run = { child, result, url: `http://127.0.0.1:${port}`, topic, dir };

@@ -5,51 +5,30 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { createKeyPartitioner } from '../../src/broker/topic-producer.ts';
 import { compileSaleValidator } from '../../src/runtime/record-decoder.ts';
 import { produceWithKcat, readTopicWithKcat, runCli, tempDir, uniqueName, writePipeline } from '../support/cli.ts';
+import { testPipelineYaml } from '../support/pipeline-file.ts';
 import { sqliteRows } from '../support/pipeline-results.ts';
 import { diffRows, type OracleRecord, windowOracle } from '../support/window-oracle.ts';
 
 const windowSettings = { length: 2_000, slide: 1_000, threshold: 150 };
 const validate = compileSaleValidator(JSON.parse(readFileSync(new URL('../../schemas/sale.schema.json', import.meta.url), 'utf8')) as object);
 
-function scenario(producer: string): { dir: string; file: string; topic: string } {
+function scenario(producerExtra: string[]): { dir: string; file: string; topic: string } {
   const dir = tempDir('salesflow-packed-');
   const topic = uniqueName('packed');
   const file = writePipeline(
     dir,
-    `name: packed
-source:
-  topic: ${topic}
-  partitions: 3
-  schema: ${join(process.cwd(), 'schemas/sale.schema.json')}
-  group: ${uniqueName('group')}
-  eventTime: timestamp
-producer:
-  rate: 5000
-  count: 12000
-  customers: 40
-  seed: 7
-${producer}
-window:
-  length: ${windowSettings.length}ms
-  slide: ${windowSettings.slide}ms
-  allowedLateness: 200ms
-  idleTimeout: 1s
-aggregate:
-  threshold: ${windowSettings.threshold}
-sinks:
-  - type: text
-    path: out/customers.txt
-  - type: sqlite
-    path: out/results.db
-    table: high_volume_customers
-monitor:
-  port: 0
-`,
+    testPipelineYaml({
+      name: 'packed',
+      topic,
+      group: uniqueName('group'),
+      producer: { rate: 5000, count: 12000, seed: 7, extra: producerExtra },
+      window: { ...windowSettings, allowedLateness: '200ms', idleTimeout: '1s' },
+      threshold: windowSettings.threshold,
+    }),
   );
   return { dir, file, topic };
 }
@@ -83,7 +62,7 @@ function unpack(topic: string): { valid: OracleRecord[]; invalid: number; mispla
 }
 
 test('packed produce then consume --drain: every sale on its key partition, oracle rows, one dead letter per invalid sale', async () => {
-  const { dir, file, topic } = scenario('  packing: 20\n  invalid: 0.01');
+  const { dir, file, topic } = scenario(['packing: 20', 'invalid: 0.01']);
   assert.equal((await runCli([file, 'produce', '--quiet'])).code, 0);
   const consumed = await runCli([file, 'consume', '--drain', '--quiet']);
   assert.equal(consumed.code, 0, consumed.stderr);
@@ -96,7 +75,7 @@ test('packed produce then consume --drain: every sale on its key partition, orac
 });
 
 test('an invalid sale inside a packed message is dead-lettered alone with its index, and the others count', async () => {
-  const { dir, file, topic } = scenario('');
+  const { dir, file, topic } = scenario([]);
   assert.equal((await runCli([file, 'consume', '--drain', '--quiet'])).code, 0);
   const base = Date.now();
   const sale = (quantity: number, offset: number) => ({ saleId: crypto.randomUUID(), customerName: 'Ada Lovelace', quantity, value: 9.99, timestamp: base + offset });

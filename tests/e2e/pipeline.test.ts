@@ -3,9 +3,9 @@
  * and kcat as the independent reader. The oracle recomputes every window from what is in the topic.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { produceWithKcat, readTopicWithKcat, runCli, startCli, tempDir, uniqueName, writePipeline } from '../support/cli.ts';
+import { testPipelineYaml } from '../support/pipeline-file.ts';
 import { deadLetteredLate, salesInTopic, sqliteRows, textLines } from '../support/pipeline-results.ts';
 import { diffRows, windowOracle } from '../support/window-oracle.ts';
 const windowSettings = { length: 2_000, slide: 1_000, threshold: 150 };
@@ -17,46 +17,20 @@ interface Scenario {
   group: string;
 }
 
-function scenario(extra: { producer?: string; source?: string; window?: string } = {}): Scenario {
+function scenario(): Scenario {
   const dir = tempDir('salesflow-e2e-');
   const topic = uniqueName('sales');
   const group = uniqueName('group');
   const file = writePipeline(
     dir,
-    `name: e2e
-source:
-  topic: ${topic}
-  partitions: 3
-  schema: ${join(process.cwd(), 'schemas/sale.schema.json')}
-  group: ${group}
-  startFrom: earliest
-  eventTime: timestamp
-${extra.source ?? ''}
-producer:
-  rate: 5000
-  count: 12000
-  customers: 40
-  seed: 7
-${extra.producer ?? ''}
-window:
-  length: ${windowSettings.length}ms
-  slide: ${windowSettings.slide}ms
-  allowedLateness: 200ms
-  idleTimeout: 1s
-${extra.window ?? ''}
-aggregate:
-  groupBy: customerName
-  sum: quantity
-  threshold: ${windowSettings.threshold}
-sinks:
-  - type: text
-    path: out/customers.txt
-  - type: sqlite
-    path: out/results.db
-    table: high_volume_customers
-monitor:
-  port: 0
-`,
+    testPipelineYaml({
+      name: 'e2e',
+      topic,
+      group,
+      producer: { rate: 5000, count: 12000, seed: 7 },
+      window: { ...windowSettings, allowedLateness: '200ms', idleTimeout: '1s' },
+      threshold: windowSettings.threshold,
+    }),
   );
   return { dir, file, topic, group };
 }
@@ -127,7 +101,7 @@ test('records produced by kcat, invalid ones included, give the oracle results a
 test('two consumers in one group together write what one consumer writes', async () => {
   const one = scenario();
   assert.equal((await runCli([one.file, 'produce', '--quiet'])).code, 0);
-  const two = scenario({ source: `  # the same topic, another group and another results folder` });
+  const two = scenario(); // another group and results folder, pointed at the first topic below
   // Point the second scenario at the first one's topic with --set.
   const settings = ['--set', `source.topic=${one.topic}`];
   const [a, b] = await Promise.all([

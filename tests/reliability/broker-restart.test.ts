@@ -11,13 +11,13 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { compileSaleValidator } from '../../src/runtime/record-decoder.ts';
 import { readTopicWithKcat, runCli, startCli, tempDir, uniqueName, writePipeline } from '../support/cli.ts';
 import { diffRows, windowOracle, type OracleRecord } from '../support/window-oracle.ts';
 import { ownBrokerUnavailable, startOwnBroker } from './broker-fixture.ts';
+import { testPipelineYaml } from '../support/pipeline-file.ts';
 import { sqliteRows, textLines } from '../support/pipeline-results.ts';
 
 const saleSchema = JSON.parse(readFileSync(new URL('../../schemas/sale.schema.json', import.meta.url), 'utf8')) as object;
@@ -27,36 +27,14 @@ const production = { count: 30_000, rate: 1_000 };
 const outageMs = 5_000;
 
 function pipelineYaml(topic: string, group: string): string {
-  return `name: broker-restart
-source:
-  topic: ${topic}
-  partitions: 3
-  schema: ${join(process.cwd(), 'schemas/sale.schema.json')}
-  group: ${group}
-  eventTime: timestamp
-producer:
-  rate: ${production.rate}
-  count: ${production.count}
-  customers: 40
-  seed: 23
-window:
-  length: ${windows.length}ms
-  slide: ${windows.slide}ms
-  allowedLateness: 60s
-  idleTimeout: 5s
-aggregate:
-  groupBy: customerName
-  sum: quantity
-  threshold: ${windows.threshold}
-sinks:
-  - type: text
-    path: out/customers.txt
-  - type: sqlite
-    path: out/results.db
-    table: high_volume_customers
-monitor:
-  port: 0
-`;
+  return testPipelineYaml({
+    name: 'broker-restart',
+    topic,
+    group,
+    producer: { ...production, seed: 23 },
+    window: { ...windows, allowedLateness: '60s', idleTimeout: '5s' },
+    threshold: windows.threshold,
+  });
 }
 
 /** The last count a status line printed: `out 1,000/s (12,345)` (producer) or `in ... (n)` (consumer). */

@@ -3,8 +3,8 @@
  * a batch recomputation over everything in the topic, diffed against what the sinks hold,
  * reporting missing / extra / wrong rows.
  */
-import { join } from 'node:path';
 import { tempDir, uniqueName, writePipeline } from '../support/cli.ts';
+import { testPipelineYaml } from '../support/pipeline-file.ts';
 import { deadLetteredLate, salesInTopic, sqliteRows } from '../support/pipeline-results.ts';
 import { diffRows, windowOracle } from '../support/window-oracle.ts';
 
@@ -26,44 +26,21 @@ export interface Scenario {
 }
 
 /** A pipeline file in a fresh folder, on a fresh topic and group. */
-export function reliabilityScenario(options: { count: number | null; rate: number; topic?: string; extraSource?: string } = { count: 20_000, rate: 0 }): Scenario {
+export function reliabilityScenario(options: { count: number | null; rate: number; topic?: string } = { count: 20_000, rate: 0 }): Scenario {
   const dir = tempDir('salesflow-rel-');
   const topic = options.topic ?? uniqueName('rel');
   const group = uniqueName('rel-group');
   const settings = reliabilityWindows;
   const file = writePipeline(
     dir,
-    `name: reliability
-source:
-  topic: ${topic}
-  partitions: 3
-  schema: ${join(process.cwd(), 'schemas/sale.schema.json')}
-  group: ${group}
-  eventTime: timestamp
-${options.extraSource ?? ''}
-producer:
-  rate: ${options.rate}
-  count: ${options.count === null ? 'null' : options.count}
-  customers: 40
-  seed: 11
-window:
-  length: ${settings.length}ms
-  slide: ${settings.slide}ms
-  allowedLateness: 500ms
-  idleTimeout: 5s
-aggregate:
-  groupBy: customerName
-  sum: quantity
-  threshold: ${settings.threshold}
-sinks:
-  - type: text
-    path: out/customers.txt
-  - type: sqlite
-    path: out/results.db
-    table: high_volume_customers
-monitor:
-  port: 0
-`,
+    testPipelineYaml({
+      name: 'reliability',
+      topic,
+      group,
+      producer: { rate: options.rate, count: options.count, seed: 11 },
+      window: { length: settings.length, slide: settings.slide, allowedLateness: '500ms', idleTimeout: '5s' },
+      threshold: settings.threshold,
+    }),
   );
   return { dir, file, topic, group, settings };
 }
