@@ -55,10 +55,8 @@ export interface RecordDecoderOptions {
 }
 
 /** Decodes one record into its sales: one result for a single sale, one per element for an array. */
-export type SalesDecoder = (value: Buffer | null, kafkaTimestamp: number) => DecodeResult[];
+export type SalesDecoder = (value: Buffer | null, kafkaTimestamp: number, keyBytes?: number) => DecodeResult[];
 
-/** Decodes one record that must hold exactly one sale (an array is rejected by the schema). */
-export type RecordDecoder = (value: Buffer | null, kafkaTimestamp: number) => DecodeResult;
 
 /**
  * Builds the decoder that every consumed record passes through; it accepts a single sale or a
@@ -68,8 +66,8 @@ export type RecordDecoder = (value: Buffer | null, kafkaTimestamp: number) => De
 export function createSalesDecoder(options: RecordDecoderOptions): SalesDecoder {
   const decodeText = createTextDecoder(options.maxRecordBytes);
   const toSale = createSaleReader(options);
-  return (value, kafkaTimestamp) => {
-    const parsed = decodeText(value);
+  return (value, kafkaTimestamp, keyBytes = 0) => {
+    const parsed = decodeText(value, keyBytes);
     if (!parsed.ok) return [parsed];
     const { json } = parsed;
     if (!Array.isArray(json)) return [toSale(json, kafkaTimestamp)];
@@ -81,19 +79,6 @@ export function createSalesDecoder(options: RecordDecoderOptions): SalesDecoder 
       results[index] = result.ok ? { ok: true, sale: result.sale, element: index } : { ...result, element: { index, json: JSON.stringify(element) ?? 'null' } };
     }
     return results;
-  };
-}
-
-/**
- * The single-sale decoder, kept for callers that have not moved to `createSalesDecoder`: the same
- * checks, and a JSON array is rejected (`schema`) like any other value that is not a sale.
- */
-export function createRecordDecoder(options: RecordDecoderOptions): RecordDecoder {
-  const decodeText = createTextDecoder(options.maxRecordBytes);
-  const toSale = createSaleReader(options);
-  return (value, kafkaTimestamp) => {
-    const parsed = decodeText(value);
-    return parsed.ok ? toSale(parsed.json, kafkaTimestamp) : parsed;
   };
 }
 
@@ -161,13 +146,16 @@ const uuidLayout = Uint8Array.from({ length: 36 }, (_, i) => (i === 8 || i === 1
 type TextResult = { ok: true; json: unknown } | { ok: false; reason: RejectReason; detail: string };
 
 /** Bytes -> parsed JSON, or why not. */
-function createTextDecoder(maxRecordBytes: number): (value: Buffer | null) => TextResult {
+function createTextDecoder(maxRecordBytes: number): (value: Buffer | null, keyBytes: number) => TextResult {
   const utf8 = new TextDecoder('utf-8', { fatal: true });
-  return (value) => {
-    if (value === null) return reject('null-value', 'the record has no value (a tombstone)');
-    if (value.length > maxRecordBytes) {
-      return reject('too-large', `the value is ${value.length} bytes, over the limit of ${maxRecordBytes}`);
+  return (value, keyBytes) => {
+    // The limit is on the whole record: a huge key is as much a problem as a huge value.
+    const valueBytes = value?.length ?? 0;
+    if (keyBytes + valueBytes > maxRecordBytes) {
+      const size = keyBytes > 0 ? `key ${keyBytes} + value ${valueBytes} bytes` : `the value is ${valueBytes} bytes`;
+      return reject('too-large', `${size}, over the limit of ${maxRecordBytes}`);
     }
+    if (value === null) return reject('null-value', 'the record has no value (a tombstone)');
     let text: string;
     try {
       text = utf8.decode(value);

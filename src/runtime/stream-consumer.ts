@@ -18,7 +18,7 @@ import { createWindowEngine } from '../window/engine.ts';
 import { type ClosedWindow, type WindowEngine } from '../window/types.ts';
 import { notifyBatch, notifyWindowsWritten, type PipelineMetrics } from './metrics.ts';
 import { crashPoint } from './crash-points.ts';
-import { createSalesDecoder, packedElementJson, type DecodeResult, type PackedElement } from './record-decoder.ts';
+import { createSalesDecoder, packedElementJson, type PackedElement } from './record-decoder.ts';
 import { type SinkSet } from './sink-writer.ts';
 
 /** The parts of the pipeline config the consumer reads. */
@@ -191,11 +191,7 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
       const saleElements: number[] = [];
       let invalidSales = 0;
       for (const record of records) {
-        const keyBytes = record.key?.length ?? 0;
-        const results =
-          keyBytes + (record.value?.length ?? 0) > config.source.maxRecordBytes
-            ? [tooLarge(keyBytes, record.value?.length ?? 0, config.source.maxRecordBytes)]
-            : decode(record.value, record.timestamp);
+        const results = decode(record.value, record.timestamp, record.key?.length ?? 0);
         for (const decoded of results) {
           if (!decoded.ok) {
             invalidSales++;
@@ -372,9 +368,6 @@ function parseProgress(metadata: string | null): number | undefined {
 /** Records (key + value) larger than this are dead-lettered without their bytes. */
 const deadLetterCopyLimit = 1_000_000;
 
-function tooLarge(keyBytes: number, valueBytes: number, limit: number): DecodeResult {
-  return { ok: false, reason: 'too-large', detail: `key ${keyBytes} + value ${valueBytes} bytes, over the limit of ${limit}` };
-}
 
 /**
  * The dead-letter copy keeps the original bytes and says why and where from in headers. A record

@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import {
-  createRecordDecoder,
   createSalesDecoder,
   isUuid,
   packedElementJson,
@@ -64,6 +63,12 @@ describe('createSalesDecoder()', () => {
     assert.deepEqual(results.map((result) => (result.ok ? undefined : result.element?.json)), ['"x"', '1', 'null']);
   });
 
+  test('counts the key against the size limit: a huge key with a valid sale is too large', () => {
+    const results = decode(bytes(sale('Ada', 1)), 0, 10_000);
+    assert.deepEqual(reasons(results), ['too-large']);
+    assert.match(results[0]?.ok === false ? results[0].detail : '', /^key 10000 \+ value \d+ bytes, over the limit of 10000$/);
+  });
+
   test('rejects an empty array as a whole: it holds no sale', () => {
     assert.deepEqual(decode(bytes('[]'), 0), [{ ok: false, reason: 'schema', detail: 'the record is an empty array: it holds no sale' }]);
   });
@@ -89,16 +94,6 @@ describe('createSalesDecoder()', () => {
     const decodeByKafkaTime = createSalesDecoder({ ...options, eventTime: undefined });
     const results = decodeByKafkaTime(bytes([sale('Ada', 1, 10), sale('Grace', 2, 20)]), 777);
     assert.deepEqual(results.map((result) => (result.ok ? result.sale.eventTime : undefined)), [777, 777]);
-  });
-});
-
-describe('createRecordDecoder()', () => {
-  test('accepts one sale and rejects a packed array as not a sale', () => {
-    const decode = createRecordDecoder(options);
-    assert.deepEqual(decode(bytes(sale('Ada', 1)), 0), { ok: true, sale: { key: 'Ada', amount: 1, eventTime: 1_700_000_000_000 } });
-    const packed = decode(bytes([sale('Ada', 1)]), 0);
-    assert.equal(packed.ok, false);
-    assert.equal(packed.ok ? undefined : packed.reason, 'schema');
   });
 });
 
