@@ -2,7 +2,7 @@
  * The JSON of `/api/status`: the live figures plus the dashboard's history. The page's scripts
  * import these types (through JSDoc), so the server and the page cannot drift apart silently.
  */
-import { consumerLag, type BatchEvent, type PipelineMetrics, type ProducerFigures } from '../runtime/metrics.ts';
+import { consumerLag, type BatchEvent, type ConsumerFigures, type PartitionFigures, type PipelineMetrics, type ProducerFigures } from '../runtime/metrics.ts';
 import { type CustomerChart, type DashboardHistory, type EmitSample, type LatestWindow, type SecondSample } from './dashboard-history.ts';
 
 /** What the monitor shows about the pipeline itself (a subset of PipelineConfig). */
@@ -14,35 +14,14 @@ export interface MonitoredPipeline {
 }
 
 /** One partition of the source topic, as the consumer sees it. */
-export interface PartitionStatus {
-  partition: number;
-  position: number;
-  highWatermark: number;
-  lag: number;
-}
+export type PartitionStatus = PartitionFigures & { partition: number; lag: number };
 
-/** The consumer's figures, JSON-friendly (maps become lists and objects). */
-export interface ConsumerStatus {
-  consumed: number;
-  valid: number;
-  invalid: number;
-  late: number;
-  replayed: number;
-  aggregated: number;
-  deadLettered: number;
-  windowsEmitted: number;
-  rowsWritten: number;
-  commits: number;
-  batches: number;
-  lastBatchMs: number;
-  watermark: number | null;
-  openWindows: number;
-  keys: number;
-  lastEmitDelayMs: number | null;
+/** The consumer's figures, JSON-friendly (maps become lists and objects), plus the total lag. */
+export type ConsumerStatus = Omit<ConsumerFigures, 'partitions' | 'invalidByReason'> & {
   lag: number;
   partitions: PartitionStatus[];
   invalidByReason: Record<string, number>;
-}
+};
 
 /** The body of `/api/status`. */
 export interface StatusSnapshot {
