@@ -6,10 +6,13 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { createKafkaClient } from '../src/broker/client.ts';
-import { startGroupConsumer } from '../src/broker/group-consumer.ts';
+import { type BrokerConnectionConfig } from '../src/broker/client.ts';
+import { dataClients, type DataClientName } from '../src/broker/data-clients.ts';
 import { connectTopicProducer, createKeyPartitioner, type OutgoingRecord } from '../src/broker/topic-producer.ts';
 import { silentLogger } from '../src/logger.ts';
 import { type CliLine, lastWords, lineOf, runCli, startCli } from './cli-process.ts';
+
+const benchConnection: BrokerConnectionConfig = { clientId: 'salesflow-bench', ssl: false, sasl: null };
 
 /** Milliseconds between two log lines of one or several processes. */
 function secondsBetween(from: CliLine, to: CliLine): number {
@@ -162,14 +165,13 @@ export async function measureConsumerPeakRss(file: string, group: string): Promi
 }
 
 /**
- * The client alone, producing: pre-serialised one-sale messages (no generation, no JSON work in
- * the loop) through the same producer the CLI uses (src/broker/topic-producer.ts, kafkajs
- * idempotent, acks -1), chunks of 2,000 with two sends in flight. The ceiling kafkajs puts on
+ * A client alone, producing: pre-serialised one-sale messages (no generation, no JSON work in
+ * the loop) through the producer the CLI uses for that client (src/broker/data-clients.ts:
+ * idempotent, acks -1), chunks of 2,000 with two sends in flight. The ceiling the client puts on
  * `produce` with one sale per message.
  */
-export async function measureClientProducer(brokers: string[], topic: string, partitions: number, sales: number): Promise<number> {
-  const client = createKafkaClient({ clientId: 'salesflow-bench', ssl: false, sasl: null }, brokers, silentLogger);
-  const producer = await connectTopicProducer(client, silentLogger);
+export async function measureClientProducer(clientName: DataClientName, brokers: string[], topic: string, partitions: number, sales: number): Promise<number> {
+  const producer = await dataClients[clientName].connectProducer(benchConnection, brokers, silentLogger);
   try {
     const partitionOf = createKeyPartitioner(partitions);
     const customers = Array.from({ length: 1_000 }, (_, i) => `customer-${i}`);
@@ -196,13 +198,12 @@ export async function measureClientProducer(brokers: string[], topic: string, pa
 }
 
 /**
- * The client alone, consuming: a group member (src/broker/group-consumer.ts, the CLI's) whose
- * handler only counts records, from the assignment to the `sales`-th record. The ceiling kafkajs
- * puts on `consume` with one sale per message: fetching, decoding the record batches, and the
- * SourceRecord conversion.
+ * A client alone, consuming: a group member (the CLI's for that client, src/broker/data-clients.ts)
+ * whose handler only counts records, from the assignment to the `sales`-th record. The ceiling
+ * the client puts on `consume` with one sale per message: fetching, decoding the record batches,
+ * and the SourceRecord conversion.
  */
-export async function measureClientConsumer(brokers: string[], topic: string, group: string, sales: number): Promise<number> {
-  const client = createKafkaClient({ clientId: 'salesflow-bench', ssl: false, sasl: null }, brokers, silentLogger);
+export async function measureClientConsumer(clientName: DataClientName, brokers: string[], topic: string, group: string, sales: number): Promise<number> {
   let started = 0;
   let seen = 0;
   let finish: (seconds: number) => void = () => undefined;
@@ -211,8 +212,10 @@ export async function measureClientConsumer(brokers: string[], topic: string, gr
     finish = resolve;
     fail = reject;
   });
-  const consumer = await startGroupConsumer(
-    { kafka: client, topic, groupId: group, fromBeginning: true, log: silentLogger },
+  const consumer = await dataClients[clientName].startConsumer(
+    benchConnection,
+    brokers,
+    { topic, groupId: group, fromBeginning: true, log: silentLogger },
     {
       onAssignment: () => {
         started ||= performance.now();

@@ -17,6 +17,8 @@ export interface BenchPipeline {
   window: { length: string; slide: string; allowedLateness: string };
   threshold: number;
   producer?: { rate?: number; count?: number; customers?: number; packing?: number };
+  /** `broker.client`: one client name for both roles, or one per role; the schema's default when absent. */
+  client?: string | { producer?: string; consumer?: string };
 }
 
 /** Writes `<dir>/<name>.yaml` (sinks in `<dir>/<name>/`) and returns its path. */
@@ -25,7 +27,7 @@ export function writePipeline(dir: string, pipeline: BenchPipeline): string {
   const producer = pipeline.producer ?? {};
   const yaml = `# written by bench/run.ts
 name: ${pipeline.name}
-source:
+${pipeline.client === undefined ? '' : `broker:\n  client: ${JSON.stringify(pipeline.client)}\n`}source:
   topic: ${pipeline.topic}
   partitions: ${pipeline.partitions}
   schema: ${JSON.stringify(saleSchema)}

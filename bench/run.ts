@@ -7,7 +7,7 @@
  *   end to end  emit delay p50/p99 and lag of `run` at a fixed rate
  *   window      updates/s of the window engine alone (bench/window.ts)
  *   memory      peak RSS of a consumer holding 100,000 and 1,000,000 active customers
- *   client      kafkajs alone (no generation, no parsing): the ceiling it puts on the rows above
+ *   client      each client library alone (no generation, no parsing): the ceiling it puts on the rows above
  *
  * Every figure is the median of BENCH_RUNS runs (3) with min and max, and every row carries the
  * 1-minute load average seen when its runs started: the machine may be shared.
@@ -18,10 +18,11 @@
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createKafkaClient } from '../src/broker/client.ts';
+import { dataClients, type DataClientName } from '../src/broker/data-clients.ts';
+import { pipelineSchema } from '../src/config/pipeline-schema.ts';
 import { resolveBrokers } from '../src/broker/resolve-brokers.ts';
 import { deleteTopics, ensureTopics } from '../src/broker/topics.ts';
 import { createLogger } from '../src/logger.ts';
@@ -65,6 +66,16 @@ if (only.has('consumer')) only.add('producer');
 const packing = 20;
 const partitions = 4;
 const e2eRate = 100_000;
+/** Both clients, the defaults of pipeline.schema.json first (src/broker/data-clients.ts). */
+const dataClientNames = Object.keys(dataClients) as DataClientName[];
+const defaultClients = (pipelineSchema.properties?.['broker']?.properties?.['client']?.default ?? {}) as Record<'producer' | 'consumer', DataClientName>;
+const otherThan = (name: DataClientName): DataClientName[] => dataClientNames.filter((other) => other !== name);
+const producerClients: DataClientName[] = [defaultClients.producer, ...otherThan(defaultClients.producer)];
+const consumerRuns: Array<[DataClientName, number]> = [
+  [defaultClients.consumer, 1],
+  [defaultClients.consumer, 2],
+  ...otherThan(defaultClients.consumer).map((name): [DataClientName, number] => [name, 1]),
+];
 
 const projectDir = fileURLToPath(new URL('..', import.meta.url));
 const log = createLogger({ fields: { component: 'bench' } });
@@ -127,35 +138,42 @@ async function main(): Promise<void> {
   log.info('bench starting', { mode: quick ? 'quick' : 'full', runs, brokers: env.KAFKA_BROKERS, origin: broker.origin });
   const started = Date.now();
   try {
-    // 1. Producer, one sale per message and packed; run 0's topics feed the consumer rows.
-    for (const [messages, count, target] of only.has('producer') ? ([[1, sizes.producer, 200_000], [packing, sizes.packed, 1_000_000]] as const) : []) {
-      const name = `${count.toLocaleString('en-US')} sales, ${messages} sale${messages > 1 ? 's' : ''}/message`;
-      await attempt('producer', name, async () => {
-        const result = await repeat((run) => {
-          const label = `producer-${messages}-${run}`;
-          return measureProducer(pipeline({ name: label, topic: `${id}-${messages}-${run}`, producer: { count, packing: messages } }));
+    // 1. Producer, one sale per message and packed, on the default producer client and on the
+    //    other one; run 0's topics of the default client feed the consumer rows.
+    for (const clientName of only.has('producer') ? producerClients : []) {
+      const isDefault = clientName === defaultClients.producer;
+      for (const [messages, count, target] of [[1, sizes.producer, 200_000], [packing, sizes.packed, 1_000_000]] as const) {
+        const name = `${count.toLocaleString('en-US')} sales, ${messages} sale${messages > 1 ? 's' : ''}/message, ${clientName}${isDefault ? ' (default)' : ''}`;
+        await attempt('producer', name, async () => {
+          const result = await repeat((run) => {
+            const label = `producer-${clientName}-${messages}-${run}`;
+            const topic = isDefault ? `${id}-${messages}-${run}` : `${id}-${clientName}-${messages}-${run}`;
+            return measureProducer(pipeline({ name: label, topic, client: { producer: clientName }, producer: { count, packing: messages } }));
+          });
+          record({ group: 'producer', name, unit: 'sales/s', ...result, ...(isDefault ? { target: { atLeast: target } } : {}), how: 'produce flat out; acknowledged sales / (last ack - first send), as the CLI reports it' });
         });
-        record({ group: 'producer', name, unit: 'sales/s', ...result, target: { atLeast: target }, how: 'produce flat out; acknowledged sales / (last ack - first send), as the CLI reports it' });
-      });
+      }
     }
 
-    // 2. Consumer over the pre-filled topics.
-    const consumerFile = (topic: string, name: string): string => pipeline({ name, topic });
+    // 2. Consumer over the pre-filled topics: the default consumer client on 1 and 2 processes,
+    //    the other client on 1.
+    const consumerFile = (topic: string, name: string, clientName: DataClientName): string => pipeline({ name, topic, client: { consumer: clientName } });
     for (const [label, topic, sales, target] of !only.has('consumer') ? [] : [
       ['1 sale/message', `${id}-1-0`, sizes.producer, 300_000],
       [`${packing} sales/message`, `${id}-${packing}-0`, sizes.packed, 1_000_000],
     ] as const) {
-      for (const processes of [1, 2]) {
-        const name = `drain ${sales.toLocaleString('en-US')}, ${label}, ${processes} process${processes > 1 ? 'es' : ''}`;
+      for (const [clientName, processes] of consumerRuns) {
+        const isDefault = clientName === defaultClients.consumer;
+        const name = `drain ${sales.toLocaleString('en-US')}, ${label}, ${processes} process${processes > 1 ? 'es' : ''}, ${clientName}${isDefault ? ' (default)' : ''}`;
         await attempt('consumer', name, async () => {
-          const file = consumerFile(topic, `consumer-${processes}-${topic}`);
-          const result = await repeat((run) => measureConsumer(file, `${id}-group-${processes}-${run}-${topic}`, sales, processes));
+          const file = consumerFile(topic, `consumer-${clientName}-${processes}-${topic}`, clientName);
+          const result = await repeat((run) => measureConsumer(file, `${id}-group-${clientName}-${processes}-${run}-${topic}`, sales, processes));
           record({
             group: 'consumer',
             name,
             unit: 'sales/s',
             ...result,
-            ...(processes === 1 ? { target: { atLeast: target } } : {}),
+            ...(processes === 1 && isDefault ? { target: { atLeast: target } } : {}),
             how: 'consume --drain (parse, validate, 2s/1s windows, text + SQLite sinks, commit); sales / (first "partitions assigned" -> last "stopped cleanly")',
           });
         });
@@ -209,7 +227,7 @@ async function main(): Promise<void> {
         values: of.map((figure) => figure?.updatesPerSecond ?? 0),
         load: windowLoad,
         ...(keys === 1_000 ? { target: { atLeast: 5_000_000 } } : {}),
-        how: `runWindowBench (bench/window.ts), in this process; ${Math.round(median(of.map((figure) => figure?.bytesPerKey ?? 0)))} heap bytes per active key`,
+        how: `runWindowBench (bench/window.ts), in this process; ${Math.round(median(of.map((figure) => figure?.bytesPerKey ?? 0)))} bytes per active key (JS heap + ArrayBuffers, after gc)`,
       });
     }
 
@@ -233,18 +251,18 @@ async function main(): Promise<void> {
       });
     }
 
-    // 6. kafkajs alone, one sale per message: what the producer and consumer rows can reach at best.
-    if (only.has('client')) {
-      const topic = `${id}-client`;
+    // 6. Each client alone, one sale per message: what the producer and consumer rows can reach at best.
+    for (const clientName of only.has('client') ? dataClientNames : []) {
+      const topic = `${id}-client-${clientName}`;
       topics.push(topic);
       await ensureTopics(client, [{ topic, partitions }]);
-      await attempt('client', 'kafkajs producer alone', async () => {
-        const result = await repeat(() => measureClientProducer(broker.brokers, topic, partitions, sizes.producer));
-        record({ group: 'client', name: `kafkajs producer alone, ${sizes.producer.toLocaleString('en-US')} 1-sale messages`, unit: 'messages/s', ...result, how: 'pre-serialised messages through src/broker/topic-producer.ts (idempotent, acks -1), 2,000 per send, 2 in flight' });
+      await attempt('client', `${clientName} producer alone`, async () => {
+        const result = await repeat(() => measureClientProducer(clientName, broker.brokers, topic, partitions, sizes.producer));
+        record({ group: 'client', name: `${clientName} producer alone, ${sizes.producer.toLocaleString('en-US')} 1-sale messages`, unit: 'messages/s', ...result, how: 'pre-serialised messages through the CLI\'s producer for this client (idempotent, acks -1), 2,000 per send, 2 in flight' });
       });
-      await attempt('client', 'kafkajs consumer alone', async () => {
-        const result = await repeat((run) => measureClientConsumer(broker.brokers, topic, `${id}-client-${run}`, sizes.producer * runs));
-        record({ group: 'client', name: `kafkajs consumer alone, ${(sizes.producer * runs).toLocaleString('en-US')} messages`, unit: 'messages/s', ...result, how: 'src/broker/group-consumer.ts with a handler that only counts; assignment -> last record' });
+      await attempt('client', `${clientName} consumer alone`, async () => {
+        const result = await repeat((run) => measureClientConsumer(clientName, broker.brokers, topic, `${id}-client-${clientName}-${run}`, sizes.producer * runs));
+        record({ group: 'client', name: `${clientName} consumer alone, ${(sizes.producer * runs).toLocaleString('en-US')} messages`, unit: 'messages/s', ...result, how: 'the CLI\'s group member for this client with a handler that only counts; assignment -> last record' });
       });
     }
   } finally {
@@ -257,7 +275,7 @@ async function main(): Promise<void> {
     mode: quick ? 'quick' : 'full',
     runs,
     minutes: Number(((Date.now() - started) / 60_000).toFixed(1)),
-    machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', memoryGB: Number((totalmem() / 2 ** 30).toFixed(1)), node: process.version, kafkajs: kafkajsVersion() },
+    machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', memoryGB: Number((totalmem() / 2 ** 30).toFixed(1)), node: process.version, kafkajs: packageVersion('kafkajs'), platformatic: packageVersion('@platformatic/kafka') },
     broker: { brokers: broker.brokers, origin: broker.origin },
     figures,
   };
@@ -267,13 +285,17 @@ async function main(): Promise<void> {
   console.log(`\nwritten to results/bench.json (${report.minutes} min)`);
 }
 
-function kafkajsVersion(): string {
-  const require = createRequire(import.meta.url);
-  const manifest = JSON.parse(readFileSync(require.resolve('kafkajs/package.json'), 'utf8')) as { version?: string };
-  return manifest.version ?? 'unknown';
+/** An installed package's version (read from its folder: some packages do not export package.json). */
+function packageVersion(name: string): string {
+  try {
+    const manifest = JSON.parse(readFileSync(join(projectDir, 'node_modules', name, 'package.json'), 'utf8')) as { version?: string };
+    return manifest.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
-function formatTable(machine: { cores: number; cpu: string; node: string; kafkajs: string }, rows: Figure[]): string {
+function formatTable(machine: { cores: number; cpu: string; node: string; kafkajs: string; platformatic: string }, rows: Figure[]): string {
   const n = (value: number): string => Math.round(value).toLocaleString('en-US');
   const header = ['', 'figure', 'median', 'min', 'max', 'unit', 'target', 'met', 'load'];
   const lines = rows.map((row) => row.error !== undefined ? [row.group, row.name, `FAILED: ${row.error}`] : [
@@ -290,7 +312,7 @@ function formatTable(machine: { cores: number; cpu: string; node: string; kafkaj
   const widths = header.map((title, i) => Math.max(title.length, ...lines.filter((line) => line.length > 3).map((line) => (line[i] ?? '').length)));
   const format = (cells: string[]): string => cells.map((cell, i) => (i <= 1 || i === 5 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ');
   return [
-    `salesflow bench: ${machine.cores} cores (${machine.cpu}), node ${machine.node}, kafkajs ${machine.kafkajs}; median of ${runs} run(s)${quick ? ', QUICK mode' : ''}`,
+    `salesflow bench: ${machine.cores} cores (${machine.cpu}), node ${machine.node}, kafkajs ${machine.kafkajs}, @platformatic/kafka ${machine.platformatic}; median of ${runs} run(s)${quick ? ', QUICK mode' : ''}`,
     format(header),
     ...lines.map(format),
   ].join('\n');

@@ -7,6 +7,7 @@
 import {
   type Aggregate,
   type Broker,
+  type Client,
   type Monitor,
   type Pipeline,
   type Producer,
@@ -30,8 +31,17 @@ type DurationKeys<T> = { [K in keyof T]-?: DurationInput extends T[K] ? K : neve
 /** T with its duration fields converted to integer milliseconds. */
 type DurationsInMs<T> = Simplify<{ [K in keyof T]: K extends DurationKeys<T> ? number : T[K] }>;
 
+/** A Kafka client library the data path can use (`broker.client`). */
+export type ClientName = Extract<Client, string>;
+
+/** Which client each role uses; `broker.client` resolved to one name per role. */
+export interface ClientChoice {
+  producer: ClientName;
+  consumer: ClientName;
+}
+
 /** `broker`: reaching the Kafka-compatible broker. */
-export type BrokerConfig = Defaulted<Broker>;
+export type BrokerConfig = Simplify<Omit<Defaulted<Broker>, 'client'> & { client: ClientChoice }>;
 
 /** `source`: the sales topic and the shape of one sale (`eventTime` stays optional). */
 export type SourceConfig = Simplify<Defaulted<Source, 'eventTime'> & { saleSchema: SaleSchema }>;

@@ -40,6 +40,21 @@ export type Sasl = {
    */
   password: string;
 } | null;
+/**
+ * The Kafka client library that moves the records: one name for both, or one per role. producer: the sales producer and the dead-letter writer; consumer: the consumer group. Both speak the same protocol, partition keys the same way (murmur2) and share committed offsets, so either side can be switched without touching the data. The default is the faster of the two for each role, as measured by npm run bench.
+ */
+export type Client =
+  | ('kafkajs' | 'platformatic')
+  | {
+      /**
+       * Client of the sales producer and the dead-letter writer; the default's when absent.
+       */
+      producer?: 'kafkajs' | 'platformatic';
+      /**
+       * Client of the consumer group; the default's when absent.
+       */
+      consumer?: 'kafkajs' | 'platformatic';
+    };
 
 /**
  * A salesflow pipeline: where sales come from, how they are windowed and aggregated, and where high-volume customers are written. Durations are strings (250ms, 10s, 5m, 1h, or combined like 1m30s) or whole milliseconds. Any string value may use ${VAR} or ${VAR:-default}. Relative paths resolve against this file's folder.
@@ -76,6 +91,7 @@ export interface Broker {
   clientId?: string;
   ssl?: Ssl;
   sasl?: Sasl;
+  client?: Client;
 }
 /**
  * The topic sales are produced to and consumed from, and the shape of one sale.

@@ -4,7 +4,8 @@
  */
 import { resolve } from 'node:path';
 import { parseDuration } from './durations.ts';
-import { type PipelineConfig, type SinkConfig, type ValidatedPipeline } from './pipeline-config.ts';
+import { type ClientChoice, type PipelineConfig, type SinkConfig, type ValidatedPipeline } from './pipeline-config.ts';
+import { pipelineSchema } from './pipeline-schema.ts';
 import { type SaleSchema } from './sale-schema.ts';
 
 /** Where the pipeline came from, and the sale schema read while checking it. */
@@ -28,6 +29,7 @@ export function resolvePipelineConfig(pipeline: ValidatedPipeline, context: Reso
     broker: {
       ...pipeline.broker,
       ssl: ssl === false ? false : mapDefined(ssl, path),
+      client: resolveClientChoice(pipeline.broker.client),
     },
     source: {
       ...source,
@@ -45,6 +47,15 @@ export function resolvePipelineConfig(pipeline: ValidatedPipeline, context: Reso
     },
     sinks: pipeline.sinks.map((sink): SinkConfig => ({ ...sink, path: path(sink.path) })),
   };
+}
+
+/** The per-role defaults of `broker.client`, from the schema (the single source of truth). */
+const defaultClients = pipelineSchema.properties?.['broker']?.properties?.['client']?.default as ClientChoice;
+
+/** `broker.client` as one name per role: a plain name sets both, a missing role takes its default. */
+function resolveClientChoice(client: ValidatedPipeline['broker']['client']): ClientChoice {
+  if (typeof client === 'string') return { producer: client, consumer: client };
+  return { producer: client.producer ?? defaultClients.producer, consumer: client.consumer ?? defaultClients.consumer };
 }
 
 // Maps the values that are present, keeping absent optional keys absent (exactOptionalPropertyTypes).

@@ -9,7 +9,7 @@
  */
 import { createKafkaClient } from '../broker/client.ts';
 import { verifyBrokerConnection } from '../broker/connection-check.ts';
-import { connectTopicProducer } from '../broker/topic-producer.ts';
+import { dataClients } from '../broker/data-clients.ts';
 import { resolveBrokers } from '../broker/resolve-brokers.ts';
 import { ensureTopics } from '../broker/topics.ts';
 import { type PipelineConfig } from '../config/load-config.ts';
@@ -20,11 +20,7 @@ import { createMetrics, type PipelineMetrics } from './metrics.ts';
 import { createSinkSet } from './sink-writer.ts';
 import { startStatusLine } from './status-line.ts';
 import { startStreamConsumer } from './stream-consumer.ts';
-
-/** The dead-letter topic's record size limit for a given accepted record size. */
-export function deadLetterMaxBytes(maxRecordBytes: number): number {
-  return Math.max(1_048_588, 2 * maxRecordBytes + 65_536);
-}
+import { deadLetterTopicMaxBytes } from './dead-letter.ts';
 
 export type PipelineMode = 'run' | 'produce' | 'consume';
 
@@ -76,7 +72,11 @@ export async function runPipelineCommand(config: PipelineConfig, options: Pipeli
   try {
     const broker = await resolveBrokers({ configured: config.broker.brokers, log });
     if (broker.startedHere) cleanups.push(() => broker.stop());
-    log.info('broker', { brokers: broker.brokers.join(','), origin: broker.origin });
+    log.info('broker', {
+      brokers: broker.brokers.join(','),
+      origin: broker.origin,
+      client: `producer ${config.broker.client.producer}, consumer ${config.broker.client.consumer}`,
+    });
     // Bad settings (wrong password, TLS to a plaintext port, unknown host) end here, in seconds.
     await verifyBrokerConnection(config.broker, broker.brokers, { log });
     const client = createKafkaClient(config.broker, broker.brokers, log.child({ component: 'kafka' }));
@@ -87,7 +87,7 @@ export async function runPipelineCommand(config: PipelineConfig, options: Pipeli
       {
         topic: config.source.deadLetterTopic,
         partitions: config.source.partitions,
-        configs: { 'max.message.bytes': String(deadLetterMaxBytes(config.source.maxRecordBytes)) },
+        configs: { 'max.message.bytes': String(deadLetterTopicMaxBytes(config.source.maxRecordBytes)) },
       },
     ]);
 
@@ -108,7 +108,8 @@ export async function runPipelineCommand(config: PipelineConfig, options: Pipeli
       cleanups.push(stopStatus);
     }
 
-    const producer = await connectTopicProducer(client, log.child({ component: 'producer' }));
+    const clients = config.broker.client;
+    const producer = await dataClients[clients.producer].connectProducer(config.broker, broker.brokers, log.child({ component: 'producer' }));
     cleanups.push(() => producer.close());
 
     let consumer: Awaited<ReturnType<typeof startStreamConsumer>> | undefined;
@@ -117,7 +118,8 @@ export async function runPipelineCommand(config: PipelineConfig, options: Pipeli
       cleanups.push(() => sinks.close());
       consumer = await startStreamConsumer({
         config,
-        client,
+        startConsumer: (consumerOptions, handler) =>
+          dataClients[clients.consumer].startConsumer(config.broker, broker.brokers, consumerOptions, handler),
         deadLetters: producer,
         sinks,
         metrics,

@@ -11,13 +11,15 @@
  * or a rebalance the new owner re-reads from that offset, rebuilds the open windows exactly, and
  * skips the windows already written, so a crash loses nothing and writes nothing partial.
  */
-import { type BrokerClient, type GroupConsumer, type PartitionAssignment, type SourceRecord, startGroupConsumer } from '../broker/group-consumer.ts';
+import { type ConsumerOptions } from '../broker/data-clients.ts';
+import { type GroupConsumer, type GroupConsumerHandler, type PartitionAssignment, type SourceRecord } from '../broker/group-consumer.ts';
 import { type OutgoingRecord, type TopicProducer } from '../broker/topic-producer.ts';
 import { type Logger } from '../logger.ts';
 import { createWindowEngine } from '../window/engine.ts';
 import { type ClosedWindow, type WindowEngine } from '../window/types.ts';
 import { notifyBatch, notifyWindowsWritten, type PipelineMetrics } from './metrics.ts';
 import { crashPoint } from './crash-points.ts';
+import { deadLetterOf } from './dead-letter.ts';
 import { createSalesDecoder, packedElementJson, type PackedElement } from './record-decoder.ts';
 import { type SinkSet } from './sink-writer.ts';
 
@@ -38,7 +40,8 @@ export interface StreamConsumerConfig {
 
 export interface StreamConsumerOptions {
   config: StreamConsumerConfig;
-  client: BrokerClient;
+  /** Joins the group on the chosen client (src/broker/data-clients.ts), connection already bound. */
+  startConsumer: (options: ConsumerOptions, handler: GroupConsumerHandler) => Promise<GroupConsumer>;
   deadLetters: TopicProducer;
   sinks: SinkSet;
   metrics: PipelineMetrics;
@@ -92,8 +95,13 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
     }
     return wall - outageMs;
   };
+  const deadLetterContext = {
+    sourceTopic: config.source.topic,
+    deadLetterPartitions: options.deadLetterPartitions,
+    maxRecordBytes: config.source.maxRecordBytes,
+  };
   const deadLetter = (record: SourceRecord, reason: string, detail: string, element?: PackedElement): OutgoingRecord =>
-    deadLetterOf(config.source.topic, record, reason, detail, options.deadLetterPartitions, element);
+    deadLetterOf(deadLetterContext, record, reason, detail, element);
   let engine: WindowEngine = newEngine(config);
   /** Per partition: `emittedThrough` restored from the last commit (windows already written). */
   const resumedThrough = new Map<number, number>();
@@ -330,14 +338,12 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
     void serially(() => closeAndCommit(now(), false)).catch(() => undefined);
   }, tickMs);
 
-  consumer = await startGroupConsumer(
+  consumer = await options.startConsumer(
     {
-      kafka: options.client,
       topic: config.source.topic,
       groupId: config.source.group,
       fromBeginning: config.source.startFrom === 'earliest',
       log: log.child({ component: 'kafka' }),
-      maxBytesPerPartition: Math.max(1024 * 1024, config.source.maxRecordBytes * 2),
     },
     { onAssignment, onBatch, onFatalError: fail },
   );
@@ -363,45 +369,4 @@ function parseProgress(metadata: string | null): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Records (key + value) larger than this are dead-lettered without their bytes. */
-const deadLetterCopyLimit = 1_000_000;
-
-
-/**
- * The dead-letter copy keeps the original bytes and says why and where from in headers. A record
- * too large to copy (it may exceed what the broker accepts) is dead-lettered without its value and
- * with its key cut, marked `salesflow.truncated`; its source offset still leads to the original.
- * One sale of a packed record is dead-lettered alone: its own JSON, and its index in the array.
- */
-function deadLetterOf(
-  topic: string,
-  record: SourceRecord,
-  reason: string,
-  detail: string,
-  partitions: number,
-  element?: PackedElement,
-): OutgoingRecord {
-  const size = element === undefined ? (record.key?.length ?? 0) + (record.value?.length ?? 0) : element.json.length;
-  const truncated = size > deadLetterCopyLimit;
-  // The partition is explicit (the source's, folded into the dead-letter topic's count) so that a
-  // re-sent dead letter with a null key lands where the first attempt went. The source timestamp
-  // is not reused: a broken record's timestamp may be one the broker refuses.
-  return {
-    partition: record.partition % Math.max(1, partitions),
-    key: truncated ? (record.key?.subarray(0, 1024) ?? null) : record.key,
-    value: truncated ? null : (element?.json ?? record.value),
-    headers: {
-      ...(truncated ? { 'salesflow.truncated': `original key+value ${size} bytes` } : {}),
-      ...record.headers,
-      'salesflow.reason': reason,
-      'salesflow.detail': detail.slice(0, 500),
-      'salesflow.source.topic': topic,
-      'salesflow.source.partition': String(record.partition),
-      'salesflow.source.offset': String(record.offset),
-      ...(element === undefined ? {} : { 'salesflow.source.index': String(element.index) }),
-      'salesflow.source.timestamp': String(record.timestamp),
-    },
-  };
 }

@@ -2,8 +2,15 @@
  * Closing windows: walks the live panes oldest first, merges each closing window's panes
  * (`panesPerWindow` of them, across partitions) into per-key totals, emits the rows over the
  * threshold and frees every pane no open window needs any more.
+ *
+ * The merge adds cells into an accumulator indexed by key id (`sums[2 id]` total, `sums[2 id + 1]`
+ * count), then walks the same panes again to harvest each key once and zero its accumulator. A
+ * cell's count is at least 1, so a non-zero accumulated count is what marks a key as seen in this
+ * window: no stamps, no list of touched keys, and both passes read the panes' id columns in order.
  */
-import { releasePane, type KeyEntry } from './panes.ts';
+import { grownCapacity } from './capacity.ts';
+import { type KeyTable } from './key-table.ts';
+import { releasePanes, type Pane, type PaneTable } from './panes.ts';
 import { type PartitionState } from './partition-state.ts';
 import { type ClosedWindow, type WindowRow } from './types.ts';
 import {
@@ -21,13 +28,18 @@ export class WindowCloser {
   lastClosed = -Infinity;
   /** A lower bound of the smallest live pane index, for a cheap "nothing to close" test. */
   private earliestPane = Infinity;
-  private stamp = 0;
-  private readonly touched: KeyEntry[] = [];
+  /** Per-key merge accumulator (see the top of this file); all zero between merges. */
+  private sums = new Float64Array(0);
+  /** The panes of the window being merged (scratch, reused). */
+  private readonly merging: Pane[] = [];
+  /** The panes being freed together (scratch, reused). */
+  private readonly freeing: Pane[] = [];
 
   constructor(
     private readonly g: WindowGeometry,
     private readonly partitions: Map<number, PartitionState>,
-    private readonly keys: Map<string, KeyEntry>,
+    private readonly keys: KeyTable,
+    private readonly panes: PaneTable,
   ) {}
 
   /** Tells the closer a pane came alive. */
@@ -91,9 +103,8 @@ export class WindowCloser {
 
   /** Merges window `k` from the live panes `indices[from..]` it covers; emits it if it had records. */
   private closeWindow(k: number, indices: number[], from: number, out: ClosedWindow[]): void {
-    const stamp = ++this.stamp;
-    const touched = this.touched;
-    touched.length = 0;
+    const merging = this.merging;
+    merging.length = 0;
     const limit = firstPaneOfWindow(this.g, k) + this.g.panesPerWindow;
     const end = windowEnd(this.g, k);
     for (const state of this.partitions.values()) {
@@ -101,42 +112,51 @@ export class WindowCloser {
       if (end <= state.emittedThrough) continue;
       for (let m = from; m < indices.length && indices[m]! < limit; m++) {
         const pane = state.panes.get(indices[m]!);
-        if (pane === undefined) continue;
-        const { entries, cells, size } = pane;
-        for (let s = 0; s < size; s++) {
-          const entry = entries[s]!;
-          if (entry.stamp !== stamp) {
-            entry.stamp = stamp;
-            entry.total = cells[2 * s]!;
-            entry.count = cells[2 * s + 1]!;
-            touched.push(entry);
-          } else {
-            entry.total += cells[2 * s]!;
-            entry.count += cells[2 * s + 1]!;
-          }
-        }
+        if (pane !== undefined && pane.size > 0) merging.push(pane);
       }
     }
-    if (touched.length === 0) return;
+    if (merging.length === 0) return;
+    // Sized to the ids in use, not the key columns' capacity; all zero, so nothing to copy.
+    if (this.sums.length < 2 * this.keys.idLimit) this.sums = new Float64Array(2 * grownCapacity(this.keys.idLimit));
+    const sums = this.sums;
+    for (const { keyIds, cells, size } of merging) {
+      for (let s = 0; s < size; s++) {
+        const at = 2 * keyIds[s]!;
+        sums[at]! += cells[2 * s]!;
+        sums[at + 1]! += cells[2 * s + 1]!;
+      }
+    }
     const rows: WindowRow[] = [];
     const threshold = this.g.threshold;
-    for (const entry of touched) {
-      if (entry.total >= threshold) rows.push({ key: entry.key, total: entry.total, count: entry.count });
+    for (const { keyIds, size } of merging) {
+      for (let s = 0; s < size; s++) {
+        const id = keyIds[s]!;
+        const at = 2 * id;
+        const count = sums[at + 1]!;
+        if (count === 0) continue; // harvested already from an earlier pane
+        const total = sums[at]!;
+        if (total >= threshold) rows.push({ key: this.keys.keyOf(id), total, count });
+        sums[at] = 0;
+        sums[at + 1] = 0;
+      }
     }
-    touched.length = 0;
+    merging.length = 0;
     rows.sort(byTotalThenKey);
     out.push({ start: windowStart(this.g, k), end, rows });
   }
 
   /** Frees pane `index` on every partition (its last window has closed). */
   private freePanes(index: number): void {
+    const freed = this.freeing;
     for (const state of this.partitions.values()) {
       const pane = state.panes.get(index);
       if (pane === undefined) continue;
       state.paneSizeHint = Math.max(pane.size + (pane.size >> 3), 8);
-      releasePane(pane, this.keys);
+      freed.push(pane);
       state.panes.delete(index);
       if (state.recentPane === pane) state.recentPane = undefined;
     }
+    releasePanes(freed, this.keys, this.panes);
+    freed.length = 0;
   }
 }

@@ -37,9 +37,15 @@
  * Each window closes once, in order of end, when the watermark reaches its end; it is emitted
  * (possibly with no rows) if any record counted in it. Panes are freed when their last window
  * closes; a key is forgotten when its last pane is freed.
+ *
+ * Memory layout (the consumer holds a million active keys): a key is a dense integer id in
+ * KeyTable (key-table.ts), its state a few typed-array columns at that index; panes are named by
+ * small ids in PaneTable and hold key ids and cells in typed arrays (panes.ts). No JS object per
+ * key, so the GC has next to nothing to trace and closing a window walks arrays, not pointers.
  */
 import { WindowCloser } from './closing.ts';
-import { cellFor, KeyEntry, NO_PANE, Pane, releasePane } from './panes.ts';
+import { KeyTable, NEWEST_PANE, NEWEST_SLOT } from './key-table.ts';
+import { cellFor, Pane, PaneTable, releasePanes } from './panes.ts';
 import { PartitionState } from './partition-state.ts';
 import {
   type BatchOutcome, type ClosedWindow, type LateRecord, type RecordBatch, type RecordOutcome,
@@ -53,9 +59,11 @@ import {
 const COUNTED: RecordOutcome = Object.freeze({ status: 'counted' });
 const REPLAYED: RecordOutcome = Object.freeze({ status: 'replayed' });
 
-/** Stands for "late" or "replayed" where a pane is expected. */
-const LATE_PANE = new Pane(-1, Number.NaN, Number.NaN, Number.NaN, Number.NaN, 0);
-const REPLAYED_PANE = new Pane(-1, Number.NaN, Number.NaN, Number.NaN, Number.NaN, 0);
+/** Stand for "late" or "replayed" where a pane is expected; their ids name no pane. */
+const LATE_PANE = new Pane(-1, -1, Number.NaN, Number.NaN, Number.NaN, Number.NaN, 0);
+const REPLAYED_PANE = new Pane(-2, -1, Number.NaN, Number.NaN, Number.NaN, Number.NaN, 0);
+/** Before the first pane of a batch is known. */
+const NO_PANE = new Pane(-3, -1, Number.NaN, Number.NaN, Number.NaN, Number.NaN, 0);
 
 function requireFinite(what: string, value: number): void {
   if (!Number.isFinite(value)) throw new RangeError(`window engine: ${what} must be a finite number, got ${String(value)}`);
@@ -70,13 +78,14 @@ function requirePartition(partition: number): void {
 class SlidingWindowEngine implements WindowEngine {
   private readonly g: WindowGeometry;
   private readonly partitions = new Map<number, PartitionState>();
-  private readonly keys = new Map<string, KeyEntry>();
+  private readonly keys = new KeyTable();
+  private readonly panes = new PaneTable();
   private readonly closer: WindowCloser;
   private currentWatermark = -Infinity;
 
   constructor(settings: WindowSettings) {
     this.g = windowGeometry(settings);
-    this.closer = new WindowCloser(this.g, this.partitions, this.keys);
+    this.closer = new WindowCloser(this.g, this.partitions, this.keys, this.panes);
   }
 
   assign(partition: number, resume?: ResumePoint): void {
@@ -94,7 +103,7 @@ class SlidingWindowEngine implements WindowEngine {
   revoke(partition: number): void {
     const state = this.partitions.get(partition);
     if (state === undefined) return;
-    for (const pane of state.panes.values()) releasePane(pane, this.keys);
+    releasePanes([...state.panes.values()], this.keys, this.panes);
     this.partitions.delete(partition);
   }
 
@@ -134,7 +143,9 @@ class SlidingWindowEngine implements WindowEngine {
     }
     const state = this.partitionFor(batch.partition);
     state.touch(now);
-    const keyed = this.keys;
+    const keyTable = this.keys;
+    const dictionary = keyTable.dictionary;
+    const panes = this.panes;
     const late: LateRecord[] = [];
     const replayed: number[] = [];
     let maxEventTime = state.maxEventTime;
@@ -162,12 +173,10 @@ class SlidingWindowEngine implements WindowEngine {
         continue;
       }
       const key = keys[i]!;
-      let entry = keyed.get(key);
-      if (entry === undefined) {
-        entry = new KeyEntry(key, NO_PANE);
-        keyed.set(key, entry);
-      }
-      const slot = entry.pane === pane ? entry.slot : cellFor(entry, pane);
+      const known = dictionary.lookup(key);
+      const id = known >= 0 ? known : keyTable.add(key);
+      const refs = keyTable.refs; // re-read: add() may have grown it
+      const slot = refs[4 * id + NEWEST_PANE] === pane.id ? refs[4 * id + NEWEST_SLOT]! : cellFor(keyTable, panes, id, pane);
       const cells = pane.cells;
       cells[2 * slot]! += amounts[i]!;
       cells[2 * slot + 1]! += 1;
@@ -236,7 +245,7 @@ class SlidingWindowEngine implements WindowEngine {
     let pane = state.panes.get(index);
     if (pane === undefined) {
       const start = index * this.g.pane;
-      pane = new Pane(state.partition, index, start, start + this.g.pane, lastWindow, state.paneSizeHint);
+      pane = this.panes.open(state.partition, index, start, start + this.g.pane, lastWindow, state.paneSizeHint);
       state.panes.set(index, pane);
       this.closer.notePane(index);
     }
@@ -249,12 +258,10 @@ class SlidingWindowEngine implements WindowEngine {
   }
 
   private countIn(pane: Pane, key: string, amount: number, offset: number): void {
-    let entry = this.keys.get(key);
-    if (entry === undefined) {
-      entry = new KeyEntry(key, NO_PANE);
-      this.keys.set(key, entry);
-    }
-    const slot = entry.pane === pane ? entry.slot : cellFor(entry, pane);
+    const keys = this.keys;
+    const id = keys.idOf(key);
+    const refs = keys.refs;
+    const slot = refs[4 * id + NEWEST_PANE] === pane.id ? refs[4 * id + NEWEST_SLOT]! : cellFor(keys, this.panes, id, pane);
     const cells = pane.cells;
     cells[2 * slot]! += amount;
     cells[2 * slot + 1]! += 1;

@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { loadPipelineConfig, type PipelineConfig } from '../../src/config/load-config.ts';
 import { loadValid, minimalPipeline, saleSchema, writePipeline } from './pipeline-fixture.ts';
 
+/** The documented default of broker.client: the faster client of each role in npm run bench. */
+const defaultClients = { producer: 'platformatic', consumer: 'kafkajs' } as const;
+
 const projectDir = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
 
 test('the project pipeline.yaml resolves to the documented defaults', async () => {
@@ -18,7 +21,7 @@ test('the project pipeline.yaml resolves to the documented defaults', async () =
     name: 'customer-sales',
     file: join(projectDir, 'pipeline.yaml'),
     baseDir: projectDir,
-    broker: { brokers: [], clientId: 'customer-sales', ssl: false, sasl: null },
+    broker: { brokers: [], clientId: 'customer-sales', ssl: false, sasl: null, client: defaultClients },
     source: {
       topic: 'customer-sales',
       partitions: 3,
@@ -51,7 +54,7 @@ test('a minimal pipeline gets every default, group and dead-letter topic include
     name: 'sales',
     file,
     baseDir: dir,
-    broker: { brokers: [], clientId: 'salesflow', ssl: false, sasl: null },
+    broker: { brokers: [], clientId: 'salesflow', ssl: false, sasl: null, client: defaultClients },
     source: {
       topic: 'sales',
       partitions: 3,
@@ -75,6 +78,15 @@ test('a minimal pipeline gets every default, group and dead-letter topic include
 test('durations accept units, combinations and plain milliseconds; allowedLateness may be 0', async (t) => {
   const config = await loadValid(t, `${minimalPipeline}window:\n  length: 1m30s\n  slide: 250ms\n  allowedLateness: 0\n  idleTimeout: 1h\n  time: processing\n`);
   assert.deepEqual(config.window, { length: 90000, slide: 250, allowedLateness: 0, idleTimeout: 3600000, time: 'processing' });
+});
+
+test('broker.client takes one name for both roles, or a mapping whose missing role keeps its default', async (t) => {
+  const both = await loadValid(t, `${minimalPipeline}broker:\n  client: kafkajs\n`);
+  assert.deepEqual(both.broker.client, { producer: 'kafkajs', consumer: 'kafkajs' });
+  const consumerOnly = await loadValid(t, `${minimalPipeline}broker:\n  client:\n    consumer: platformatic\n`);
+  assert.deepEqual(consumerOnly.broker.client, { producer: defaultClients.producer, consumer: 'platformatic' });
+  const explicit = await loadValid(t, `${minimalPipeline}broker:\n  client: { producer: kafkajs, consumer: platformatic }\n`);
+  assert.deepEqual(explicit.broker.client, { producer: 'kafkajs', consumer: 'platformatic' });
 });
 
 test('ssl file paths and sink paths resolve against the pipeline folder; eventTime may be omitted', async (t) => {

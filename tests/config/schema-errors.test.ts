@@ -100,6 +100,16 @@ const cases: Array<{ rule: string; yaml: string; env?: Record<string, string>; e
     expected: ['4:9 broker.ssl.ca: must be a string, got 5', '5:5 broker.ssl.crt: unknown key, did you mean "cert"?'],
   },
   {
+    rule: 'broker.client must name a known client',
+    yaml: `name: sales\nbroker:\n  client: librdkafka\nsource: { topic: sales }\naggregate: { threshold: 1 }\n${sinks}`,
+    expected: ['3:11 broker.client: must be "kafkajs", "platformatic", or a mapping with producer and consumer set to one of them, got "librdkafka"'],
+  },
+  {
+    rule: 'a broker.client mapping is checked role by role',
+    yaml: `name: sales\nbroker:\n  client:\n    producer: kafka\n    consumr: kafkajs\nsource: { topic: sales }\naggregate: { threshold: 1 }\n${sinks}`,
+    expected: ['4:15 broker.client.producer: must be one of "kafkajs", "platformatic", got "kafka" (did you mean "kafkajs"?)', '5:5 broker.client.consumr: unknown key, did you mean "consumer"?'],
+  },
+  {
     rule: 'a sasl mechanism must be a known one',
     yaml: `name: sales\nbroker:\n  sasl: { mechanism: scram, username: u, password: "\${PW}" }\nsource: { topic: sales }\naggregate: { threshold: 1 }\n${sinks}`,
     env: { PW: 'secret' },

@@ -5,18 +5,19 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import { createKeyPartitioner } from '../../src/broker/topic-producer.ts';
 import { compileSaleValidator } from '../../src/runtime/record-decoder.ts';
 import { produceWithKcat, readTopicWithKcat, runCli, tempDir, uniqueName, writePipeline } from '../support/cli.ts';
 import { testPipelineYaml } from '../support/pipeline-file.ts';
+import { dataClientNames } from '../support/clients.ts';
 import { sqliteRows } from '../support/pipeline-results.ts';
 import { diffRows, type OracleRecord, windowOracle } from '../support/window-oracle.ts';
 
 const windowSettings = { length: 2_000, slide: 1_000, threshold: 150 };
 const validate = compileSaleValidator(JSON.parse(readFileSync(new URL('../../schemas/sale.schema.json', import.meta.url), 'utf8')) as object);
 
-function scenario(producerExtra: string[]): { dir: string; file: string; topic: string } {
+function scenario(client: string, producerExtra: string[]): { dir: string; file: string; topic: string } {
   const dir = tempDir('salesflow-packed-');
   const topic = uniqueName('packed');
   const file = writePipeline(
@@ -28,6 +29,7 @@ function scenario(producerExtra: string[]): { dir: string; file: string; topic: 
       producer: { rate: 5000, count: 12000, seed: 7, extra: producerExtra },
       window: { ...windowSettings, allowedLateness: '200ms', idleTimeout: '1s' },
       threshold: windowSettings.threshold,
+      client,
     }),
   );
   return { dir, file, topic };
@@ -61,31 +63,36 @@ function unpack(topic: string): { valid: OracleRecord[]; invalid: number; mispla
   return { valid, invalid, misplaced };
 }
 
-test('packed produce then consume --drain: every sale on its key partition, oracle rows, one dead letter per invalid sale', async () => {
-  const { dir, file, topic } = scenario(['packing: 20', 'invalid: 0.01']);
-  assert.equal((await runCli([file, 'produce', '--quiet'])).code, 0);
-  const consumed = await runCli([file, 'consume', '--drain', '--quiet']);
-  assert.equal(consumed.code, 0, consumed.stderr);
-  const { valid, invalid, misplaced } = unpack(topic);
-  assert.ok(readTopicWithKcat(topic).length < 12_000 / 5, 'sales are packed');
-  assert.equal(misplaced, 0);
-  assert.ok(invalid > 0);
-  assert.deepEqual(diffRows(windowOracle(valid, windowSettings), sqliteRows(dir)), []);
-  assert.equal(readTopicWithKcat(`${topic}.dlq`).length, invalid);
-});
+/** The end-to-end tests run on both client libraries (src/broker/data-clients.ts). */
+for (const client of dataClientNames) {
+  describe(`with broker.client ${client}`, () => {
+    test('packed produce then consume --drain: every sale on its key partition, oracle rows, one dead letter per invalid sale', async () => {
+      const { dir, file, topic } = scenario(client, ['packing: 20', 'invalid: 0.01']);
+      assert.equal((await runCli([file, 'produce', '--quiet'])).code, 0);
+      const consumed = await runCli([file, 'consume', '--drain', '--quiet']);
+      assert.equal(consumed.code, 0, consumed.stderr);
+      const { valid, invalid, misplaced } = unpack(topic);
+      assert.ok(readTopicWithKcat(topic).length < 12_000 / 5, 'sales are packed');
+      assert.equal(misplaced, 0);
+      assert.ok(invalid > 0);
+      assert.deepEqual(diffRows(windowOracle(valid, windowSettings), sqliteRows(dir)), []);
+      assert.equal(readTopicWithKcat(`${topic}.dlq`).length, invalid);
+    });
 
-test('an invalid sale inside a packed message is dead-lettered alone with its index, and the others count', async () => {
-  const { dir, file, topic } = scenario([]);
-  assert.equal((await runCli([file, 'consume', '--drain', '--quiet'])).code, 0);
-  const base = Date.now();
-  const sale = (quantity: number, offset: number) => ({ saleId: crypto.randomUUID(), customerName: 'Ada Lovelace', quantity, value: 9.99, timestamp: base + offset });
-  const broken = { ...sale(100, 1), quantity: 'many' };
-  produceWithKcat(topic, [`Ada Lovelace\t${JSON.stringify([sale(100, 0), broken, sale(100, 2)])}`]);
-  assert.equal((await runCli([file, 'consume', '--drain', '--quiet'])).code, 0);
-  const [letter, ...more] = readTopicWithKcat(`${topic}.dlq`);
-  assert.equal(more.length, 0);
-  assert.equal(letter?.value, JSON.stringify(broken));
-  assert.match(letter?.headers ?? '', /salesflow\.reason=schema/);
-  assert.match(letter?.headers ?? '', /salesflow\.source\.index=1/);
-  assert.deepEqual(sqliteRows(dir).map((row) => [row.key, row.total, row.count]).slice(0, 1), [['Ada Lovelace', 200, 2]]);
-});
+    test('an invalid sale inside a packed message is dead-lettered alone with its index, and the others count', async () => {
+      const { dir, file, topic } = scenario(client, []);
+      assert.equal((await runCli([file, 'consume', '--drain', '--quiet'])).code, 0);
+      const base = Date.now();
+      const sale = (quantity: number, offset: number) => ({ saleId: crypto.randomUUID(), customerName: 'Ada Lovelace', quantity, value: 9.99, timestamp: base + offset });
+      const broken = { ...sale(100, 1), quantity: 'many' };
+      produceWithKcat(topic, [`Ada Lovelace\t${JSON.stringify([sale(100, 0), broken, sale(100, 2)])}`]);
+      assert.equal((await runCli([file, 'consume', '--drain', '--quiet'])).code, 0);
+      const [letter, ...more] = readTopicWithKcat(`${topic}.dlq`);
+      assert.equal(more.length, 0);
+      assert.equal(letter?.value, JSON.stringify(broken));
+      assert.match(letter?.headers ?? '', /salesflow\.reason=schema/);
+      assert.match(letter?.headers ?? '', /salesflow\.source\.index=1/);
+      assert.deepEqual(sqliteRows(dir).map((row) => [row.key, row.total, row.count]).slice(0, 1), [['Ada Lovelace', 200, 2]]);
+    });
+  });
+}

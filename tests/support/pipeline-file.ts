@@ -17,6 +17,8 @@ export interface TestPipelineOptions {
   /** Which sinks: text at out/customers.txt, sqlite at out/results.db. Both by default. */
   sinks?: Array<'text' | 'sqlite'>;
   monitor?: { host: string; port: number };
+  /** `broker.client` (both roles); the schema's default when absent. */
+  client?: string;
 }
 
 /** The YAML text of a test pipeline. */
@@ -25,7 +27,7 @@ export function testPipelineYaml(options: TestPipelineOptions): string {
   const sinks = options.sinks ?? ['text', 'sqlite'];
   const monitor = options.monitor ? `  host: ${options.monitor.host}\n  port: ${options.monitor.port}` : '  port: 0';
   return `name: ${options.name}
-source:
+${options.client === undefined ? '' : `broker:\n  client: ${options.client}\n`}source:
   topic: ${options.topic}
   partitions: 3
   schema: ${join(projectRoot, 'schemas/sale.schema.json')}

@@ -125,7 +125,12 @@ const settingsArb = fc.integer({ min: 1, max: 40 }).chain((length) => fc.record(
 }));
 
 const recordArb = fc.record({
-  key: fc.constantFrom('a', 'b', 'c', 'd', 'e'),
+  // Mostly a few plain keys (so windows repeat them); now and then the empty key, keys that differ
+  // only by a trailing NUL, and non-Latin-1 ones, lone surrogates included.
+  key: fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom('a', 'b', 'c', 'd', 'e') },
+    { weight: 1, arbitrary: fc.constantFrom('', 'ab', 'ab\u0000', 'é', 'ž', '\ud800', '\ud83d\ude00') },
+  ),
   amount: fc.integer({ min: -3, max: 20 }),
   forward: fc.integer({ min: 0, max: 6 }),
   back: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 45 }) }),
