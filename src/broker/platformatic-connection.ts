@@ -11,7 +11,8 @@ import { type BrokerConnectionConfig } from './client.ts';
 
 /** Retries of one request (connect, produce, fetch, metadata) before it fails: ~1 min, as kafkajs'. */
 const requestRetries = 30;
-const retryDelayMs = 2_000;
+/** The pause between two of those retries. */
+export const retryDelayMs = 2_000;
 
 /** The options every @platformatic/kafka client of the pipeline is made with. */
 export function platformaticBaseOptions(config: BrokerConnectionConfig, brokers: string[]): BaseOptions {

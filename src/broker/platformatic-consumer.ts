@@ -22,9 +22,13 @@
  * - The heartbeat runs on the library's timer whatever the handler does, so the `heartbeat`
  *   handed to onBatch sends nothing: it fails once the group has started rebalancing, which tells
  *   the runtime that the batch in hand belongs to an old generation (as kafkajs' heartbeat does).
+ * - The library never looks the group coordinator up again; when it moves, the library Consumer
+ *   is replaced by a fresh one, which rejoins (platformatic-swappable-consumer.ts). To the runtime
+ *   that is a rebalance like any other: fetching stops, commits fail until the join, and the new
+ *   generation starts with onAssignment and the committed offsets.
  */
 import {
-  Consumer,
+  type Consumer,
   ConnectionPool,
   FetchIsolationLevels,
   type FetchOptions,
@@ -33,14 +37,24 @@ import {
 import { isTransientBrokerError } from './broker-errors.ts';
 import { type BrokerConnectionConfig, defaultMaxOutageMs } from './client.ts';
 import { fetchLimits, type GroupConsumer, type GroupConsumerHandler, type GroupConsumerOptions } from './group-consumer.ts';
-import { asBrokerError, failOnBadSettings, platformaticBaseOptions } from './platformatic-connection.ts';
+import { asBrokerError, failOnBadSettings, platformaticBaseOptions, retryDelayMs } from './platformatic-connection.ts';
 import { positionsAfter, toSourceRecords } from './platformatic-fetched-records.ts';
 import { createGroupOffsets } from './platformatic-group-offsets.ts';
+import { coordinatorLostError, createSwappableConsumer, type GroupRequestFault, type ReplacementBudget } from './platformatic-swappable-consumer.ts';
 
 const offsetOutOfRange = 1;
 
 type FetchRequestTopic = FetchOptions<Buffer, Buffer, Buffer, Buffer>['topics'][number];
 type FetchResponse = Awaited<ReturnType<Consumer['fetch']>>;
+
+/** Seams for tests; not part of the GroupConsumer contract. */
+export interface PlatformaticConsumerSeams {
+  /** Makes group requests fail as the broker would answer, e.g. NOT_COORDINATOR (16). */
+  groupRequestFault?: GroupRequestFault;
+  /** Called with the count each time a library Consumer is made. */
+  consumerCreated?: (count: number) => void;
+  replacementBudget?: ReplacementBudget;
+}
 
 /** Joins the group with @platformatic/kafka and starts delivering batches to `handler`. */
 export async function startPlatformaticConsumer(
@@ -48,6 +62,7 @@ export async function startPlatformaticConsumer(
   brokers: string[],
   options: Omit<GroupConsumerOptions, 'kafka'>,
   handler: GroupConsumerHandler,
+  seams: PlatformaticConsumerSeams = {},
 ): Promise<GroupConsumer> {
   const { topic, groupId, log } = options;
   await failOnBadSettings(connection, brokers);
@@ -62,11 +77,24 @@ export async function startPlatformaticConsumer(
     // platformatic members can be in one group (e.g. while pipelines switch `broker.client`).
     protocols: [{ name: 'RoundRobinAssigner', version: 0 }],
   };
-  const consumer = new Consumer({ ...base, groupId, autocommit: false, ...group });
+  const member = createSwappableConsumer({
+    settings: { ...base, retryDelay: retryDelayMs, groupId, autocommit: false, ...group },
+    log,
+    budget: seams.replacementBudget,
+    fault: seams.groupRequestFault,
+    onCreated: (created, count) => {
+      created.topics.track(topic);
+      listenTo(created);
+      seams.consumerCreated?.(count);
+    },
+    onLost: () => void rejoin(),
+  });
+  /** The library Consumer in use now; a new one after the coordinator moved. */
+  const consumer = (): Consumer => member.current();
   // Fetches wait up to maxWaitTime on the broker: on their own connections, so that they never
   // queue behind a JoinGroup (which waits for the whole group) or hold up a heartbeat or commit.
   const fetchConnections = new ConnectionPool(base.clientId, base);
-  const offsets = createGroupOffsets(consumer, topic);
+  const offsets = createGroupOffsets(member, topic);
   const fetchSettings = {
     // Wait up to 50 ms for 64 KiB: at low rates this gathers records into real batches instead of
     // one fetch per record, at a bounded cost in latency.
@@ -90,49 +118,80 @@ export async function startPlatformaticConsumer(
   let wake: () => void = () => undefined;
   const wakeUp = (): void => wake();
 
-  consumer.on('consumer:group:rebalance', () => {
-    // Stop fetching until the join completes: what would be fetched now is dropped anyway.
-    epoch++;
-    positions = new Map();
-    log.debug('group rebalancing', { groupId });
-  });
-  consumer.on('consumer:group:join', () => {
-    epoch++;
-    joinPending = true;
-    wakeUp();
-  });
-  consumer.on('consumer:heartbeat:error', ({ error }) => {
-    // @platformatic/kafka 1.35 stops heartbeating for good after a heartbeat fails on anything
-    // but a group error (a broker away for longer than its retries, a request timeout): the
-    // member would be dropped from the group at the end of its session and never rejoin. Rejoin
-    // instead, as after a rebalance: fetching stops until the join, which restarts the heartbeat.
-    log.warn('heartbeat failed; rejoining the group', { groupId, error: asBrokerError(error).message });
-    void rejoin();
-  });
-  // The library emits 'error' when rejoining the group failed for good.
-  consumer.on('error', (error: Error) => fail(asBrokerError(error)));
+  /** Listeners of one library Consumer; a replaced one's events are ignored. */
+  function listenTo(instance: Consumer): void {
+    const live = (): boolean => instance === member.current() && member.lostCause(instance) === undefined;
+    instance.on('consumer:group:rebalance', () => {
+      if (!live()) return;
+      // Stop fetching until the join completes: what would be fetched now is dropped anyway.
+      epoch++;
+      positions = new Map();
+      log.debug('group rebalancing', { groupId });
+    });
+    instance.on('consumer:group:join', () => {
+      if (!live()) return;
+      epoch++;
+      joinPending = true;
+      wakeUp();
+    });
+    instance.on('consumer:heartbeat:error', ({ error }) => {
+      if (!live()) return;
+      // @platformatic/kafka 1.35 stops heartbeating for good after a heartbeat fails on anything
+      // but a group error (a broker away for longer than its retries, a request timeout): the
+      // member would be dropped from the group at the end of its session and never rejoin. Rejoin
+      // instead, as after a rebalance: fetching stops until the join, which restarts the heartbeat.
+      log.warn('heartbeat failed; rejoining the group', { groupId, error: asBrokerError(error).message });
+      void rejoin();
+    });
+    // The library emits 'error' when rejoining the group failed for good.
+    instance.on('error', (error: Error) => {
+      if (live()) fail(asBrokerError(error));
+    });
+  }
+
+  /**
+   * Joins with the current library Consumer; when its coordinator is lost (before or during the
+   * join), with a new one, within the replacement budget. A broker that is away is waited for.
+   */
+  const joinGroup = async (): Promise<void> => {
+    const since = Date.now();
+    while (!stopping) {
+      let instance = consumer();
+      if (member.lostCause(instance)) instance = await member.replace();
+      try {
+        await instance.joinGroup(group);
+      } catch (error) {
+        // A lost coordinator: the next turn replaces the Consumer. Anything else: only a broker
+        // that is away is waited for.
+        if (coordinatorLostError(error)) member.reportFailure(instance, error);
+        if (member.lostCause(instance)) continue;
+        const failure = asBrokerError(error);
+        if (!isTransientBrokerError(failure) || Date.now() - since >= defaultMaxOutageMs) {
+          throw new Error(`cannot rejoin consumer group ${groupId}: ${failure.message}`, { cause: failure });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        continue;
+      }
+      // A Consumer retired during its join returns from joinGroup() as if it had joined.
+      if (!member.lostCause(instance)) return;
+    }
+  };
 
   let rejoining = false;
   const rejoin = async (): Promise<void> => {
     if (rejoining || stopping) return;
     rejoining = true;
+    // As at a rebalance: nothing of the current generation is delivered any more.
     epoch++;
     positions = new Map();
-    const since = Date.now();
-    while (!stopping) {
-      try {
-        await consumer.joinGroup(group);
-        break;
-      } catch (error) {
-        const failure = asBrokerError(error);
-        if (!isTransientBrokerError(failure) || Date.now() - since >= defaultMaxOutageMs) {
-          fail(new Error(`cannot rejoin consumer group ${groupId}: ${failure.message}`, { cause: failure }));
-          break;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 1_000));
-      }
+    joinPending = false;
+    try {
+      await joinGroup();
+    } catch (error) {
+      fail(asBrokerError(error));
+    } finally {
+      rejoining = false;
     }
-    rejoining = false;
   };
 
   let failed = false;
@@ -146,7 +205,7 @@ export async function startPlatformaticConsumer(
 
   const partitionOffsets = async (): Promise<Map<number, { low: number; high: number }>> => {
     const [low, high] = await Promise.all(
-      [ListOffsetTimestamps.EARLIEST, ListOffsetTimestamps.LATEST].map((timestamp) => consumer.listOffsets({ topics: [topic], timestamp })),
+      [ListOffsetTimestamps.EARLIEST, ListOffsetTimestamps.LATEST].map((timestamp) => consumer().listOffsets({ topics: [topic], timestamp })),
     );
     const lows = low?.get(topic) ?? [];
     const highs = high?.get(topic) ?? [];
@@ -157,7 +216,7 @@ export async function startPlatformaticConsumer(
   const takeAssignment = async (): Promise<void> => {
     joinPending = false;
     const joinEpoch = epoch;
-    const partitions = [...(consumer.assignments?.find((assignment) => assignment.topic === topic)?.partitions ?? [])].sort((a, b) => a - b);
+    const partitions = [...(consumer().assignments?.find((assignment) => assignment.topic === topic)?.partitions ?? [])].sort((a, b) => a - b);
     assigned = partitions;
     positions = new Map();
     log.info('joined group', { groupId, partitions: partitions.join(',') || 'none' });
@@ -180,7 +239,7 @@ export async function startPlatformaticConsumer(
 
   /** One fetch per partition leader from the positions `from`, all at once. */
   const fetchAll = async (from: ReadonlyMap<number, bigint>): Promise<FetchResponse[]> => {
-    const metadata = await consumer.metadata({ topics: [topic] });
+    const metadata = await consumer().metadata({ topics: [topic] });
     const topicMetadata = metadata.topics.get(topic);
     if (!topicMetadata) throw new Error(`topic ${topic} is not in the cluster's metadata`);
     const byLeader = new Map<number, FetchRequestTopic>();
@@ -195,7 +254,8 @@ export async function startPlatformaticConsumer(
       }
       request.partitions.push({ partition, fetchOffset, partitionMaxBytes: maxBytesPerPartition, currentLeaderEpoch: -1, lastFetchedEpoch: -1 });
     }
-    return Promise.all([...byLeader].map(([node, request]) => consumer.fetch({ ...fetchSettings, node, topics: [request] })));
+    const instance = consumer();
+    return Promise.all([...byLeader].map(([node, request]) => instance.fetch({ ...fetchSettings, node, topics: [request] })));
   };
 
   /** Partitions a fetch was refused for because their position is gone (retention): reset them. */
@@ -271,6 +331,9 @@ export async function startPlatformaticConsumer(
         // The runtime's own failure: not retried (kafkajs would restart the member up to three
         // times, rejoining and re-reading from the commits; the runtime stops on it either way).
         if (error instanceof HandlerFailure) return fail(error.cause);
+        // The coordinator moved (reading the committed offsets): rejoin() makes a new Consumer
+        // and the new join starts over.
+        if (coordinatorLostError(error)) continue;
         if (await resetOutOfRange(error).catch(() => false)) continue;
         const failure = asBrokerError(error);
         if (!isTransientBrokerError(failure)) return fail(failure);
@@ -283,11 +346,11 @@ export async function startPlatformaticConsumer(
     }
   };
 
-  consumer.topics.track(topic);
   try {
-    await consumer.joinGroup(group);
+    await joinGroup();
   } catch (error) {
-    await consumer.close().catch(() => undefined);
+    stopping = true;
+    await member.close().catch(() => undefined);
     await fetchConnections.close().catch(() => undefined);
     throw asBrokerError(error);
   }
@@ -303,7 +366,7 @@ export async function startPlatformaticConsumer(
     await Promise.race([settled, new Promise((resolve) => (timer = setTimeout(resolve, 1_000)))]);
     clearTimeout(timer);
     try {
-      await consumer.close();
+      await member.close();
     } finally {
       await fetchConnections.close();
     }

@@ -39,9 +39,10 @@
  * closes; a key is forgotten when its last pane is freed.
  *
  * Memory layout (the consumer holds a million active keys): a key is a dense integer id in
- * KeyTable (key-table.ts), its state a few typed-array columns at that index; panes are named by
- * small ids in PaneTable and hold key ids and cells in typed arrays (panes.ts). No JS object per
- * key, so the GC has next to nothing to trace and closing a window walks arrays, not pointers.
+ * KeyTable (key-table.ts), its state a few typed-array columns at that index and its characters
+ * in the dictionary's arena (key-dictionary.ts); panes are named by small ids in PaneTable and
+ * hold key ids and cells in typed arrays (panes.ts). No JS object or string per key, so the GC
+ * has next to nothing to trace and closing a window walks arrays, not pointers.
  */
 import { WindowCloser } from './closing.ts';
 import { KeyTable, NEWEST_PANE, NEWEST_SLOT } from './key-table.ts';

@@ -3,42 +3,32 @@
  *
  *   slots  Int32Array, power-of-two length, open addressing with linear probing:
  *          0 = empty, else  [ tag: hash bits above idBits | id + 1 in the low idBits ]
- *   spans  Int32Array, 2 per id: [2 id]     start in `arena` (words)
- *                                [2 id + 1] size word, units << 1 | wide      (live id)
- *                                           -1 - room                        (free id: `room` words
- *                                                                             at start are reusable)
- *   arena  Int32Array: each live key's code units packed into words (key-hash.ts),
- *          4 per word when all are <= 0xff ("customer-0000042": 4 words), else 2 per word
+ *   arena  each id's key, its code units packed into words (key-arena.ts, key-hash.ts)
  *
- *   lookup("customer-42"): pack it into scratch words, hash them, probe from hash & (slots - 1);
- *   a slot whose tag equals the hash's bits above idBits names a candidate id: same size word and
- *   same words in the arena means found. An empty slot: absent.
+ *   lookup("customer-0000042"): pack it into scratch words and hash them; probe the slots from
+ *   hash & (slots - 1); a slot whose tag equals the hash's bits above idBits names a candidate
+ *   id: the same size word and the same words in the arena means found. An empty slot: absent.
  *
  * Why: a Map<string, number> plus an id -> string array cost ~44 bytes per key on the JS heap
  * plus the key string itself (~32 bytes for a 16-character key), and V8 lets the heap grow well
- * past its live size between collections. Here a 16-character key costs 16 arena bytes, 8 bytes
- * of spans and 4 bytes per table slot, in typed arrays outside the heap, invisible to the GC. The
- * price: JS cannot read V8's cached string hash, so every lookup reads the key's characters, and
- * rows rebuild their key strings from the arena (only rows, which are few).
+ * past its live size between collections. Here a 16-character key costs 16 bytes of words, 8
+ * bytes of span and 4 bytes per table slot (5.7 to 11.4 per key at load 0.7 to 0.35), all in typed
+ * arrays outside the heap, invisible to the GC. The price: JS cannot read V8's cached string
+ * hash, so every lookup reads the key's characters, and rows rebuild their key strings from the
+ * arena (only rows, which are few).
  *
- * The tag lets a probe skip a slot that is not the key without touching the id's span or the
- * arena (each a cache miss with a million keys): a false match costs one compare in 2^tagBits.
- * The tag is as wide as the id column's capacity leaves room for (8 bits below 16.7M ids).
+ * The tag lets a probe skip a slot that is not the key without touching the id's span or words
+ * (each a cache miss with a million keys): a false match costs one compare in 2^tagBits. The tag
+ * is as wide as the id column's capacity leaves room for (8 bits below 16.7M ids).
  *
  * Deletion shifts the rest of the probe cluster back instead of leaving tombstones, so the table
- * never fills up under churn and is sized by the live keys alone. The full hash is not stored:
- * deleting and rebuilding recompute it from the arena (a few words per key) to save 4 bytes a key.
- *
- * Arena space: a forgotten key's words become garbage, but its id keeps them as `room`, and the
- * next key given that id (ids are reused, most recently freed first) is written in place when it
- * fits: keys of one shape ("customer-NNNNNNN") churn without the arena growing. When garbage
- * exceeds the live words, the live keys are copied into a fresh, smaller arena (amortised O(1):
- * a compaction walks the E ids and copies the L live words only after max(L, E / 4) words of
- * garbage); a full arena that is a quarter garbage is compacted instead of grown, which copies
- * no more than growing would.
+ * never fills up under churn and is sized by the live keys alone (it doubles at a new peak and
+ * never shrinks, like the key columns). The full hash is not stored: deleting and rebuilding
+ * recompute it from the arena (a few words per key), to save 4 bytes a key.
  */
 import { grownCapacity } from './capacity.ts';
-import { finishHash, HASH_SEED, hashWords, packKey, unpackUnits, wordCount } from './key-hash.ts';
+import { KeyArena } from './key-arena.ts';
+import { finishHash, HASH_SEED, hashWords, mixWord, packKey, wordCount } from './key-hash.ts';
 
 /** Test-only settings, to force collisions and exercise rare paths with few keys. */
 export interface KeyDictionaryOptions {
@@ -52,12 +42,6 @@ export interface KeyDictionaryOptions {
 
 /** The table grows (doubles) rather than go past this share of occupied slots. */
 const MAX_LOAD = 0.7;
-/** Words the arena starts with. */
-const INITIAL_ARENA = 4_096;
-/** Garbage below this many words never triggers a compaction (it would copy for nothing). */
-const MIN_GARBAGE = 1_024;
-/** Longest run of code units passed to one String.fromCharCode call. */
-const DECODE_CHUNK = 4_096;
 
 function bitLength(n: number): number {
   return 32 - Math.clz32(n);
@@ -68,24 +52,15 @@ export class KeyDictionary {
   private slots: Int32Array;
   private maxCount: number;
   private idMask = 0;
-  private spans = new Int32Array(0);
-  private arena = new Int32Array(INITIAL_ARENA);
-  /** Arena words in use, garbage included: keys are appended at `top`. */
-  private top = 0;
-  private live = 0;
   private count = 0;
-  /** One more than the highest id that holds (or held, since the last clear()) a key. */
-  private idEnd = 0;
-  /** The key last packed into `scratch`, its size word and hash; a miss's insert reuses them. */
+  private readonly arena = new KeyArena();
+  /** The key of the last lookup that missed, its size word and hash, while `scratch` holds it: its insert reuses them. */
   private packed: string | undefined;
   private packedSize = 0;
   private packedHash = 0;
   private scratch = new Int32Array(64);
   private readonly hashMask: number;
   private readonly minIdBits: number;
-  /** Scratch for keyOf(). */
-  private readonly units: number[] = [];
-  private compacted = 0;
 
   constructor(idCapacity: number, options: KeyDictionaryOptions = {}) {
     this.hashMask = options.hashMask ?? -1;
@@ -109,32 +84,26 @@ export class KeyDictionary {
     return this.slots.length;
   }
 
-  /** Arena length in words (4 bytes each). */
+  /** Arena length in words (4 bytes each), the part of it holding live keys, and its compactions. */
   get arenaCapacity(): number {
-    return this.arena.length;
+    return this.arena.words.length;
   }
 
-  /** Arena words holding live keys. */
   get liveWords(): number {
-    return this.live;
+    return this.arena.liveWords;
   }
 
-  /** Compactions of the arena so far. */
   get compactions(): number {
-    return this.compacted;
+    return this.arena.compactions;
   }
 
   /** Makes room for ids below `capacity` (never shrinks). */
   reserveIds(capacity: number): void {
-    const old = this.spans;
-    if (2 * capacity <= old.length) return;
-    const spans = new Int32Array(2 * capacity).fill(-1); // free, no room
-    spans.set(old);
-    this.spans = spans;
+    this.arena.reserveIds(capacity);
     const idBits = Math.max(this.minIdBits, bitLength(capacity));
     if (idBits > 31) throw new RangeError(`key dictionary: too many ids (${capacity})`);
     // The ids need more slot bits: re-encode every slot with a narrower tag.
-    if (idBits !== bitLength(this.idMask)) this.rebuild(this.slots.length, idBits);
+    if (idBits > bitLength(this.idMask)) this.rebuild(this.slots.length, idBits);
   }
 
   /** The id of `key`, or -1. */
@@ -142,87 +111,78 @@ export class KeyDictionary {
     const units = key.length;
     if ((units >> 1) + 1 > this.scratch.length) this.scratch = new Int32Array(grownCapacity((units >> 1) + 1));
     const scratch = this.scratch;
-    // packKey() and hashWords() by hand, in one pass (see key-hash.ts): the hot path of a record.
+    // packKey() and hashWords() in one pass over the units (see key-hash.ts): a record's hot path.
     let h = HASH_SEED;
-    let any = 0;
+    let unitsOr = 0; // > 0xff: some unit does not fit a byte
     let words = 0;
-    for (let i = 0; i < units; i += 4) {
-      let word: number;
-      if (i + 3 < units) {
-        const c0 = key.charCodeAt(i);
-        const c1 = key.charCodeAt(i + 1);
-        const c2 = key.charCodeAt(i + 2);
-        const c3 = key.charCodeAt(i + 3);
-        any |= c0 | c1 | c2 | c3;
-        word = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
-      } else {
-        word = 0;
-        for (let j = i; j < units; j++) {
-          const c = key.charCodeAt(j);
-          any |= c;
-          word |= c << ((j - i) << 3);
-        }
+    let i = 0;
+    for (; i + 3 < units; i += 4) {
+      const c0 = key.charCodeAt(i);
+      const c1 = key.charCodeAt(i + 1);
+      const c2 = key.charCodeAt(i + 2);
+      const c3 = key.charCodeAt(i + 3);
+      unitsOr |= c0 | c1 | c2 | c3;
+      const word = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
+      scratch[words++] = word;
+      h = mixWord(h, word);
+    }
+    if (i < units) {
+      let word = 0;
+      for (let shift = 0; i < units; i++, shift += 8) {
+        const c = key.charCodeAt(i);
+        unitsOr |= c;
+        word |= c << shift;
       }
       scratch[words++] = word;
-      let k = Math.imul(word, 0xcc9e2d51);
-      k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
-      h ^= k;
-      h = (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
+      h = mixWord(h, word);
     }
     let size = units << 1;
-    if (any > 0xff) {
+    if (unitsOr > 0xff) {
       size = packKey(key, scratch); // wide: two units per word
       words = wordCount(size);
       h = hashWords(scratch, 0, size) & this.hashMask;
     } else {
       h = finishHash(h, size) & this.hashMask;
     }
-    this.packed = key;
-    this.packedSize = size;
-    this.packedHash = h;
     const slots = this.slots;
     const mask = slots.length - 1;
     const idMask = this.idMask;
-    const spans = this.spans;
-    const arena = this.arena;
+    const spans = this.arena.spans;
+    const stored = this.arena.words;
     for (let at = h & mask; ; at = (at + 1) & mask) {
       const slot = slots[at]!;
-      if (slot === 0) return -1;
+      if (slot === 0) {
+        this.packed = key;
+        this.packedSize = size;
+        this.packedHash = h;
+        return -1;
+      }
       if (((slot ^ h) & ~idMask) !== 0) continue;
       const id = (slot & idMask) - 1;
       if (spans[2 * id + 1] !== size) continue;
       const start = spans[2 * id]!;
       let w = 0;
-      while (w < words && arena[start + w] === scratch[w]) w++;
-      if (w === words) return id;
+      while (w < words && stored[start + w] === scratch[w]) w++;
+      if (w === words) {
+        this.packed = undefined; // `scratch` no longer holds the last missed key
+        return id;
+      }
     }
   }
 
   /** Stores `key` (absent) under `id` (free, below the reserved capacity). */
   insert(key: string, id: number): void {
     const h = key === this.packed ? this.packedHash : this.pack(key);
+    if (this.arena.holds(id)) throw new RangeError(`key dictionary: id ${id} already holds a key`);
     if (this.count >= this.maxCount) this.rebuild(2 * this.slots.length, bitLength(this.idMask));
-    const size = this.packedSize;
-    const words = wordCount(size);
-    const freed = this.spans[2 * id + 1]!;
-    if (freed >= 0) throw new RangeError(`key dictionary: id ${id} already holds a key`);
-    const room = -1 - freed;
-    const start = words > 0 && words <= room ? this.spans[2 * id]! : this.allocate(words);
-    const arena = this.arena; // after allocate(), which may replace it
-    const scratch = this.scratch;
-    for (let w = 0; w < words; w++) arena[start + w] = scratch[w]!;
-    this.spans[2 * id] = start;
-    this.spans[2 * id + 1] = size;
-    this.live += words;
+    this.arena.store(id, this.scratch, this.packedSize);
     this.count++;
-    if (id >= this.idEnd) this.idEnd = id + 1;
     this.place(h, id);
   }
 
-  /** Forgets the key of a live id; the id's words stay reusable by the next key given the id. */
+  /** Forgets the key of a live id; its words stay reusable by the next key given the id. */
   remove(id: number): void {
-    const size = this.spans[2 * id + 1]!;
-    if (size < 0) throw new RangeError(`key dictionary: id ${id} holds no key`);
+    if (!this.arena.holds(id)) throw new RangeError(`key dictionary: id ${id} holds no key`);
     const slots = this.slots;
     const mask = slots.length - 1;
     const idMask = this.idMask;
@@ -242,40 +202,24 @@ export class KeyDictionary {
       }
     }
     slots[hole] = 0;
-    const words = wordCount(size);
-    this.spans[2 * id + 1] = -1 - words;
-    this.live -= words;
     this.count--;
-    const garbage = this.top - this.live;
-    if (garbage > this.live && this.worthCompacting(garbage)) this.compact(0);
+    this.arena.release(id);
   }
 
-  /** Forgets every key; ids start again from nothing. Keeps the table's and arena's capacity. */
+  /** Forgets every key. Keeps the table's and the arena's capacity. */
   clear(): void {
     this.slots.fill(0);
-    this.spans.fill(-1, 0, 2 * this.idEnd);
     this.count = 0;
-    this.top = 0;
-    this.live = 0;
-    this.idEnd = 0;
+    this.arena.clear();
     this.packed = undefined;
   }
 
   /** The key of a live id, as a new string. */
   keyOf(id: number): string {
-    const start = this.spans[2 * id]!;
-    const size = this.spans[2 * id + 1]!;
-    const units = size >>> 1;
-    const out = this.units;
-    let key = '';
-    for (let from = 0; from < units; from += DECODE_CHUNK) {
-      unpackUnits(this.arena, start, size, from, Math.min(DECODE_CHUNK, units - from), out);
-      key += String.fromCharCode.apply(null, out);
-    }
-    return key;
+    return this.arena.keyOf(id);
   }
 
-  /** Packs `key` into `scratch`, notes its size word and returns its (masked) hash. */
+  /** Packs `key` into `scratch` as packKey() does, notes its size word and returns its (masked) hash. */
   private pack(key: string): number {
     if ((key.length >> 1) + 1 > this.scratch.length) this.scratch = new Int32Array(grownCapacity((key.length >> 1) + 1));
     const size = packKey(key, this.scratch);
@@ -286,9 +230,9 @@ export class KeyDictionary {
     return h;
   }
 
-  /** The (masked) hash of a live id's key, from the arena. */
+  /** The (masked) hash of a live id's key. */
   private hashOf(id: number): number {
-    return hashWords(this.arena, this.spans[2 * id]!, this.spans[2 * id + 1]!) & this.hashMask;
+    return this.arena.hashOf(id) & this.hashMask;
   }
 
   /** Puts live `id` with hash `h` in the first empty slot from its home. */
@@ -305,57 +249,6 @@ export class KeyDictionary {
     this.slots = new Int32Array(slotCount);
     this.maxCount = Math.floor(slotCount * MAX_LOAD);
     this.idMask = idBits === 31 ? 0x7fffffff : (1 << idBits) - 1;
-    const spans = this.spans;
-    for (let id = 0; id < this.idEnd; id++) if (spans[2 * id + 1]! >= 0) this.place(this.hashOf(id), id);
-  }
-
-  /** `words` words at the end of the arena, growing or compacting it when full. */
-  private allocate(words: number): number {
-    if (this.top + words > this.arena.length) {
-      const garbage = this.top - this.live;
-      if (4 * garbage >= this.top && this.worthCompacting(garbage)) {
-        this.compact(words);
-      } else {
-        const grown = new Int32Array(Math.max(grownCapacity(this.arena.length), this.top + words));
-        grown.set(this.arena.subarray(0, this.top));
-        this.arena = grown;
-      }
-    }
-    const start = this.top;
-    this.top += words;
-    return start;
-  }
-
-  /**
-   * Whether `garbage` words pay for a compaction, which walks every id below idEnd: ids of a past
-   * peak may far outnumber the live keys, so the garbage must be a share of them too.
-   */
-  private worthCompacting(garbage: number): boolean {
-    return garbage >= MIN_GARBAGE && 4 * garbage >= this.idEnd;
-  }
-
-  /**
-   * Copies the live keys into a fresh arena with room for `extra` more words. Free ids lose their
-   * room (it was garbage in the old arena).
-   */
-  private compact(extra: number): void {
-    const old = this.arena;
-    const arena = new Int32Array(Math.max(INITIAL_ARENA, grownCapacity(this.live + extra)));
-    const spans = this.spans;
-    let top = 0;
-    for (let id = 0; id < this.idEnd; id++) {
-      const size = spans[2 * id + 1]!;
-      if (size < 0) {
-        spans[2 * id + 1] = -1;
-        continue;
-      }
-      const start = spans[2 * id]!;
-      const end = start + wordCount(size);
-      for (let at = start; at < end; at++) arena[top++] = old[at]!;
-      spans[2 * id] = top - (end - start);
-    }
-    this.arena = arena;
-    this.top = top;
-    this.compacted++;
+    for (let id = 0; id < this.arena.idEnd; id++) if (this.arena.holds(id)) this.place(this.hashOf(id), id);
   }
 }

@@ -12,8 +12,10 @@
  * the same on every platform. V8's own string hash is cached in the string, but JS cannot read
  * it: a lookup pays for reading the key once.
  *
- * KeyDictionary.lookup() packs and hashes narrow keys in one loop of its own (V8 would not
- * reliably inline these helpers into it); a test holds it to packKey() and hashWords().
+ * KeyDictionary.lookup() packs a narrow key and hashes it in the same pass (charCodeAt is most of
+ * a lookup's cost, so each unit is read once); it must agree with packKey() and hashWords(),
+ * which pack keys for insertion and rehash stored ones: the dictionary tests would not find keys
+ * again after a rebuild otherwise.
  */
 
 /** The hash every key starts from (Murmur3's seed). */

@@ -12,16 +12,25 @@ import { oracleDiff, reliabilityScenario } from './support.ts';
 const fastSession = { SALESFLOW_SESSION_TIMEOUT_MS: '6000' };
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-test('consumers joining, leaving and being killed mid-run still give exactly the oracle results', async () => {
+test('consumers joining, leaving and being killed mid-run still give exactly the oracle results', async (t) => {
   const scenario = reliabilityScenario({ count: 36_000, rate: 3_000 });
   const first = startCli([scenario.file, 'consume', '--quiet'], fastSession);
+  // A failed assertion must not leave members running (they would keep the test file alive).
+  const started = [first];
+  t.after(() => {
+    for (const { child } of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
   await sleep(1_500);
   const producer = startCli([scenario.file, 'produce', '--quiet']);
+  started.push(producer);
   await sleep(2_000);
   const second = startCli([scenario.file, 'consume', '--quiet'], fastSession);
+  started.push(second);
   await sleep(2_000);
   const third = startCli([scenario.file, 'consume', '--quiet'], fastSession);
-  await sleep(3_000);
+  started.push(third);
+  // A member still loading on a busy machine would die of the signal instead of leaving.
+  await Promise.all([sleep(3_000), second.stderrMatches(/joined group/)]);
   second.child.kill('SIGINT'); // leaves the group cleanly
   const secondDone = await second.result;
   assert.equal(secondDone.code, 0, secondDone.stderr);

@@ -23,8 +23,20 @@ export interface CliResult {
   stderr: string;
 }
 
+/** A CLI process a test started. */
+export interface StartedCli {
+  child: ChildProcess;
+  result: Promise<CliResult>;
+  /**
+   * Resolves once stderr matches `pattern` (e.g. /joined group/), so a test signals a process
+   * that is really running rather than one still loading on a busy machine; rejects after
+   * `timeoutMs` or when the process ends first.
+   */
+  stderrMatches(pattern: RegExp, timeoutMs?: number): Promise<void>;
+}
+
 /** Starts `src/run.ts` with arguments; the caller decides when it ends. */
-export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; result: Promise<CliResult> } {
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): StartedCli {
   const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'src/run.ts'), ...args], {
     cwd: projectRoot,
     env: { ...process.env, ...env },
@@ -34,10 +46,22 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): { child: 
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  let closed = false;
   const result = new Promise<CliResult>((resolvePromise) => {
-    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+    child.on('close', (code, signal) => {
+      closed = true;
+      resolvePromise({ code, signal, stdout, stderr });
+    });
   });
-  return { child, result };
+  const stderrMatches = async (pattern: RegExp, timeoutMs = 60_000): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(stderr)) {
+      if (closed) throw new Error(`the process ended before its stderr matched ${String(pattern)}:\n${stderr}`);
+      if (Date.now() > deadline) throw new Error(`stderr did not match ${String(pattern)} within ${timeoutMs} ms:\n${stderr}`);
+      await new Promise((resolveSleep) => setTimeout(resolveSleep, 100));
+    }
+  };
+  return { child, result, stderrMatches };
 }
 
 /** Runs `src/run.ts` to completion. */

@@ -108,6 +108,19 @@ describe('KeyDictionary', () => {
     for (let id = 0; id < n; id++) assert.equal(dictionary.lookup(`key-${id}`), id);
   });
 
+  test('KeyDictionary.insert() stores the key it is given when other lookups came between its miss and it', () => {
+    const dictionary = filled(['hit']);
+    dictionary.reserveIds(3);
+    assert.equal(dictionary.lookup('missed'), -1);
+    assert.equal(dictionary.lookup('hit'), 0);
+    dictionary.insert('missed', 1);
+    assert.equal(dictionary.lookup('other-key'), -1);
+    assert.equal(dictionary.lookup('nope'), -1);
+    dictionary.insert('other-key', 2);
+    assert.deepEqual([0, 1, 2].map((id) => dictionary.keyOf(id)), ['hit', 'missed', 'other-key']);
+    assert.deepEqual(['hit', 'missed', 'other-key', 'nope'].map((key) => dictionary.lookup(key)), [0, 1, 2, -1]);
+  });
+
   test('KeyDictionary rejects a bad table size and misuse of ids', () => {
     assert.throws(() => new KeyDictionary(8, { initialSlots: 12 }), /initialSlots must be a power of two/);
     const dictionary = filled(['a']);
