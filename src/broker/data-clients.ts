@@ -7,8 +7,6 @@
  */
 import { createKafkaClient, type BrokerConnectionConfig } from './client.ts';
 import { type GroupConsumer, type GroupConsumerHandler, type GroupConsumerOptions, startGroupConsumer } from './group-consumer.ts';
-import { startPlatformaticConsumer } from './platformatic-consumer.ts';
-import { connectPlatformaticProducer } from './platformatic-producer.ts';
 import { connectTopicProducer, type TopicProducer } from './topic-producer.ts';
 import { type Logger } from '../logger.ts';
 
@@ -30,8 +28,12 @@ export const dataClients = {
     startConsumer: (connection, brokers, options, handler) =>
       startGroupConsumer({ ...options, kafka: createKafkaClient(connection, brokers, options.log) }, handler),
   },
+  // Loaded only when chosen: importing @platformatic/kafka costs ~50 MB of RSS (its modules,
+  // mnemonist, Ajv-compiled option schemas), which a kafkajs-only process should not carry.
   platformatic: {
-    connectProducer: connectPlatformaticProducer,
-    startConsumer: startPlatformaticConsumer,
+    connectProducer: async (connection, brokers, log) =>
+      (await import('./platformatic-producer.ts')).connectPlatformaticProducer(connection, brokers, log),
+    startConsumer: async (connection, brokers, options, handler) =>
+      (await import('./platformatic-consumer.ts')).startPlatformaticConsumer(connection, brokers, options, handler),
   },
 } satisfies Record<DataClientName, DataClient>;

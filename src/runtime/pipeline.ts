@@ -10,6 +10,7 @@
 import { createKafkaClient } from '../broker/client.ts';
 import { verifyBrokerConnection } from '../broker/connection-check.ts';
 import { dataClients } from '../broker/data-clients.ts';
+import { type TopicProducer } from '../broker/topic-producer.ts';
 import { resolveBrokers } from '../broker/resolve-brokers.ts';
 import { ensureTopics } from '../broker/topics.ts';
 import { type PipelineConfig } from '../config/load-config.ts';
@@ -109,8 +110,16 @@ export async function runPipelineCommand(config: PipelineConfig, options: Pipeli
     }
 
     const clients = config.broker.client;
-    const producer = await dataClients[clients.producer].connectProducer(config.broker, broker.brokers, log.child({ component: 'producer' }));
-    cleanups.push(() => producer.close());
+    // The sales producer runs on the producer role's client and the consumer's dead-letter
+    // writer on the consumer role's, so a `consume` process loads one client library only
+    // (@platformatic/kafka alone costs ~50 MB of RSS). When both roles use the same client,
+    // `run` shares one producer between them.
+    const connectProducer = async (clientName: typeof clients.producer): Promise<TopicProducer> => {
+      const connected = await dataClients[clientName].connectProducer(config.broker, broker.brokers, log.child({ component: 'producer' }));
+      cleanups.push(() => connected.close());
+      return connected;
+    };
+    const producer = withProducer ? await connectProducer(clients.producer) : undefined;
 
     let consumer: Awaited<ReturnType<typeof startStreamConsumer>> | undefined;
     if (withConsumer) {
@@ -120,7 +129,7 @@ export async function runPipelineCommand(config: PipelineConfig, options: Pipeli
         config,
         startConsumer: (consumerOptions, handler) =>
           dataClients[clients.consumer].startConsumer(config.broker, broker.brokers, consumerOptions, handler),
-        deadLetters: producer,
+        deadLetters: producer !== undefined && clients.consumer === clients.producer ? producer : await connectProducer(clients.consumer),
         sinks,
         metrics,
         log: log.child({ component: 'consumer' }),
@@ -129,7 +138,7 @@ export async function runPipelineCommand(config: PipelineConfig, options: Pipeli
       });
     }
     // Imported only where it runs: the generator brings faker (~40 MB of RSS) into the process.
-    const sales = withProducer
+    const sales = producer
       ? (await import('./sale-producer.ts')).startSaleProducer({ config, producer, metrics, log: log.child({ component: 'producer' }) })
       : undefined;
 

@@ -54,7 +54,10 @@ export class KeyDictionary {
   private idMask = 0;
   private count = 0;
   private readonly arena = new KeyArena();
-  /** The key of the last lookup that missed, its size word and hash, while `scratch` holds it: its insert reuses them. */
+  /**
+   * The key of the last lookup that missed, with its size word and hash, while `scratch` still
+   * holds its words: the insert() that follows a miss reuses them.
+   */
   private packed: string | undefined;
   private packedSize = 0;
   private packedHash = 0;

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { loadPipelineConfig, type PipelineConfig } from '../../src/config/load-config.ts';
 import { loadValid, minimalPipeline, saleSchema, writePipeline } from './pipeline-fixture.ts';
 
-/** The documented default of broker.client: the faster client of each role in npm run bench. */
+/** The documented default of broker.client (schemas/pipeline.schema.json says why). */
 const defaultClients = { producer: 'platformatic', consumer: 'kafkajs' } as const;
 
 const projectDir = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
