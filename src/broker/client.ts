@@ -7,10 +7,10 @@
  * consumer is restarted without spending its restart budget, up to `maxOutageMs`; only crashes
  * while the broker answers count towards "3 restarts in 5 minutes, then give up".
  */
-import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import { type Logger, type LogFields, silentLogger } from '../logger.ts';
 import { type BrokerProblem, classifyBrokerError, isConnectionProblem } from './broker-errors.ts';
+import { readTlsFiles } from './tls-files.ts';
 
 /** The kafkajs client type, re-exported so callers outside src/broker need not import kafkajs. */
 export type KafkaClient = Kafka;
@@ -128,23 +128,10 @@ export function describeBrokerError(error: unknown, brokers: readonly string[]):
 }
 
 function tlsOptions(ssl: BrokerConnectionConfig['ssl']): NonNullable<KafkaConfig['ssl']> {
-  if (ssl === false) return false;
-  const { ca, cert, key } = ssl;
+  const contents = readTlsFiles(ssl);
+  if (contents === undefined) return false;
   // No files at all: TLS against the system's trusted CAs (typical for a managed cluster).
-  if (ca === undefined && cert === undefined && key === undefined) return true;
-  const options: { ca?: string[]; cert?: string; key?: string } = {};
-  if (ca !== undefined) options.ca = [readTlsFile('broker.ssl.ca', ca)];
-  if (cert !== undefined) options.cert = readTlsFile('broker.ssl.cert', cert);
-  if (key !== undefined) options.key = readTlsFile('broker.ssl.key', key);
-  return options;
-}
-
-function readTlsFile(setting: string, file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new Error(`cannot read ${setting} file ${file}: ${(error as Error).message}`, { cause: error });
-  }
+  return Object.keys(contents).length === 0 ? true : contents;
 }
 
 function saslOptions(sasl: BrokerConnectionConfig['sasl']): SASLOptions | undefined {

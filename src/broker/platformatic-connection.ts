@@ -3,10 +3,10 @@
  * pipeline's broker settings (identity, TLS, SASL, timeouts), and its errors reshaped so that
  * broker-errors.ts classifies them as it does kafkajs' ones.
  */
-import { readFileSync } from 'node:fs';
 import { type ConnectionOptions as TlsOptions } from 'node:tls';
 import { Admin, type BaseOptions, type SASLOptions } from '@platformatic/kafka';
 import { classifyBrokerError } from './broker-errors.ts';
+import { readTlsFiles } from './tls-files.ts';
 import { type BrokerConnectionConfig } from './client.ts';
 
 /** Retries of one request (connect, produce, fetch, metadata) before it fails: ~1 min, as kafkajs'. */
@@ -29,7 +29,8 @@ export function platformaticBaseOptions(config: BrokerConnectionConfig, brokers:
     retryDelay: retryDelayMs,
     autocreateTopics: false,
   };
-  const tls = tlsOptions(config.ssl);
+  // An empty object is TLS against the system's trusted CAs (typical for a managed cluster).
+  const tls: TlsOptions | undefined = readTlsFiles(config.ssl);
   if (tls) options.tls = tls;
   const sasl = saslOptions(config.sasl);
   if (sasl) options.sasl = sasl;
@@ -54,24 +55,6 @@ export async function failOnBadSettings(config: BrokerConnectionConfig, brokers:
     if (badSettingKinds.has(classifyBrokerError(failure, brokers).kind)) throw failure;
   } finally {
     await probe.close().catch(() => undefined);
-  }
-}
-
-function tlsOptions(ssl: BrokerConnectionConfig['ssl']): TlsOptions | undefined {
-  if (ssl === false) return undefined;
-  // No files at all: TLS against the system's trusted CAs (typical for a managed cluster).
-  const options: TlsOptions = {};
-  if (ssl.ca !== undefined) options.ca = [readTlsFile('broker.ssl.ca', ssl.ca)];
-  if (ssl.cert !== undefined) options.cert = readTlsFile('broker.ssl.cert', ssl.cert);
-  if (ssl.key !== undefined) options.key = readTlsFile('broker.ssl.key', ssl.key);
-  return options;
-}
-
-function readTlsFile(setting: string, file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new Error(`cannot read ${setting} file ${file}: ${(error as Error).message}`, { cause: error });
   }
 }
 
