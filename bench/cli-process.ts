@@ -18,7 +18,7 @@ export interface CliLine {
 export interface CliRun {
   code: number | null;
   lines: CliLine[];
-  /** Peak RSS in bytes (getrusage's maxrss), or undefined if the process died before reporting. */
+  /** Peak RSS in bytes (VmHWM, see peak-rss.ts), or undefined if the process died before reporting. */
   peakRss: number | undefined;
   /** Lines that were not JSON (for error messages). */
   text: string[];
