@@ -8,8 +8,9 @@
  *
  * Packing (`producer.packing` N > 1): the sales of a chunk are grouped by the partition their key
  * hashes to, and each group is written as JSON arrays of up to N sales, so a consumer still sees
- * every sale of a customer on one partition. kafkajs costs a few µs per message whatever its
- * size, so this is what takes the producer (and the consumer) past a few hundred thousand sales/s.
+ * every sale of a customer on one partition. Both client libraries cost microseconds per message
+ * whatever its size, so this is what takes the producer (and the consumer) past their per-message
+ * ceilings.
  */
 import { createKeyPartitioner, type OutgoingRecord, type TopicProducer } from '../broker/topic-producer.ts';
 import { type JsonSchemaObject } from '../generator/json-schema.ts';
@@ -51,8 +52,9 @@ export interface RunningProducer {
 }
 
 /**
- * Sends in flight at once. kafkajs serialises an idempotent producer's requests to a broker, so
- * more only queue (and hold memory); two let the next chunk be generated while one is on the wire.
+ * Sends in flight at once. Both producers send an idempotent producer's requests one at a time
+ * (src/broker/resending-queue.ts says why), so more only queue (and hold memory); two let the
+ * next chunk be generated while one is on the wire.
  */
 const maxInFlight = 2;
 /**
@@ -105,8 +107,9 @@ export function startSaleProducer(options: SaleProducerOptions): RunningProducer
   };
 
   const run = async (): Promise<void> => {
-    // The partition of each key is computed here (as kafkajs would), so that a message is built
-    // for one partition: required to pack sales, and cheaper than kafkajs hashing every message.
+    // The partition of each key is computed here (murmur2, as both clients and the Java client
+    // would), so that a message is built for one partition: required to pack sales, and cheaper
+    // than the client hashing every message.
     const partitionCount = await producer.partitionCount(config.source.topic);
     const partitionOf = createKeyPartitioner(partitionCount);
     const fullPacks = packing > 1 ? packing * partitionCount : 1;

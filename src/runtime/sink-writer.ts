@@ -9,7 +9,8 @@
  * - A sink that keeps failing stops the pipeline with an error naming the sink and the cause
  *   instead of retrying forever. Offsets are committed only after a write resolves, so nothing
  *   unwritten is committed, and a restart after the fault clears completes the results.
- * - kafkajs heartbeats only between batches or when asked, and this write runs inside a batch:
+ * - kafkajs heartbeats only between batches or when asked (the @platformatic/kafka member on
+ *   its own timer, where asking only checks for a rebalance), and this write runs inside a batch:
  *   a write longer than the session timeout would get the member evicted and every partition
  *   reassigned, again and again. So a timer heartbeats while a write is in progress, and the
  *   loop yields between chunks because better-sqlite3 blocks the event loop while it writes.

@@ -164,9 +164,9 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
   };
 
   const onBatch = async (partition: number, records: SourceRecord[], highWatermark: number, heartbeat: () => Promise<void>) => {
-    // A failed heartbeat means the group is rebalancing (or the broker is away): that is kafkajs's
-    // business, not a pipeline failure. It is handed back to kafkajs after the step, which then
-    // rejoins; the new generation rebuilds the windows from the committed offsets.
+    // A failed heartbeat means the group is rebalancing (or the broker is away): that is the
+    // client's business, not a pipeline failure. It is handed back to the client after the step,
+    // which then rejoins; the new generation rebuilds the windows from the committed offsets.
     let heartbeatError: Error | undefined;
     const keepAlive = async (): Promise<void> => {
       try {
