@@ -28,6 +28,7 @@ import { pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { availableParallelism } from 'node:os';
+import { createRandom } from '../src/generator/random.ts';
 import { createWindowEngine } from '../src/window/engine.ts';
 
 /** Figures for one key count. */
@@ -78,18 +79,6 @@ function collectGarbage(): () => void {
   };
 }
 
-/** A small deterministic generator (mulberry32), so runs are comparable. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * `count` distinct customer keys as flat strings, like keys decoded from messages. (A template
  * literal makes a cons string that V8 flattens, allocating, on its first hash: that would move
@@ -128,7 +117,7 @@ function keySource(count: number, fresh: boolean, gc: () => void): KeySource {
 
 function benchKeys(keyCount: number, records: number, fresh: boolean, gc: () => void): WindowBenchFigures {
   const pool = keySource(keyCount, fresh, gc);
-  const next = random(keyCount);
+  const next = createRandom(keyCount);
   const keys: string[] = new Array<string>(batchSize).fill('');
   const amounts = new Float64Array(batchSize);
   const eventTimes = new Float64Array(batchSize);

@@ -18,14 +18,7 @@ import { type Logger } from '../logger.ts';
 import { type BrokerConnectionConfig, defaultMaxOutageMs } from './client.ts';
 import { asBrokerError, failOnBadSettings, platformaticBaseOptions } from './platformatic-connection.ts';
 import { createResendingQueue } from './resending-queue.ts';
-import { type OutgoingRecord, type TopicProducer } from './topic-producer.ts';
-
-/**
- * Kafka refuses a record batch (one send's records for one partition) larger than
- * `message.max.bytes`, 1 MiB by default; a send of at most this many key and value bytes cannot
- * produce one, however its records are spread over the partitions.
- */
-const maxSendBytes = 900 * 1024;
+import { maxSendBytes, type OutgoingRecord, slicesOf, type TopicProducer } from './topic-producer.ts';
 
 /** Connects an idempotent @platformatic/kafka producer to `brokers`. */
 export async function connectPlatformaticProducer(connection: BrokerConnectionConfig, brokers: string[], log: Logger): Promise<TopicProducer> {
@@ -55,7 +48,8 @@ export async function connectPlatformaticProducer(connection: BrokerConnectionCo
   };
   return {
     send: async (topic, records) => {
-      for (const messages of messageSlices(topic, records, maxSendBytes)) await requests.run(topic, sendOnce(messages));
+      // The same slices as the kafkajs producer's: each under the broker's 1 MiB batch limit.
+      for (const slice of slicesOf(records, maxSendBytes)) await requests.run(topic, sendOnce(slice.map((record) => toMessage(topic, record))));
     },
     partitionCount: async (topic) => {
       const metadata = await producer.metadata({ topics: [topic], forceUpdate: true }).catch((error: unknown) => {
@@ -70,26 +64,6 @@ export async function connectPlatformaticProducer(connection: BrokerConnectionCo
       await producer.close();
     },
   };
-}
-
-/** Consecutive runs of records of at most `maxBytes` key and value bytes (a larger record alone). */
-export function messageSlices(topic: string, records: readonly OutgoingRecord[], maxBytes: number): MessageToProduce[][] {
-  const slices: MessageToProduce[][] = [];
-  let slice: MessageToProduce[] = [];
-  let bytes = 0;
-  for (const record of records) {
-    const message = toMessage(topic, record);
-    const size = (message.key?.length ?? 0) + (message.value?.length ?? 0);
-    if (slice.length > 0 && bytes + size > maxBytes) {
-      slices.push(slice);
-      slice = [];
-      bytes = 0;
-    }
-    slice.push(message);
-    bytes += size;
-  }
-  if (slice.length > 0) slices.push(slice);
-  return slices;
 }
 
 /** Written field by field: this runs once per record, and spreads allocate. */

@@ -56,7 +56,10 @@ export async function connectTopicProducer(kafka: Kafka, log: Logger): Promise<T
       // One request per slice, in order: a slice's partition batches stay under the broker's
       // message.max.bytes whatever the partitioning. No compression: on loopback and on a LAN it
       // costs more CPU than it saves.
-      for (const messages of slicesOf(records, maxSendBytes)) await requests.run(topic, () => producer.send({ topic, acks: -1, messages }));
+      for (const slice of slicesOf(records, maxSendBytes)) {
+        const messages = slice.map(toMessage);
+        await requests.run(topic, () => producer.send({ topic, acks: -1, messages }));
+      }
     },
     partitionCount: async (topic) => {
       const admin = kafka.admin();
@@ -82,12 +85,15 @@ export async function connectTopicProducer(kafka: Kafka, log: Logger): Promise<T
  * `message.max.bytes`, 1 MiB by default; sends of at most this many key and value bytes cannot
  * produce one, however their records are spread over the partitions.
  */
-const maxSendBytes = 900 * 1024;
+export const maxSendBytes = 900 * 1024;
 
-/** Consecutive runs of records of at most `maxBytes` (a larger record alone), as kafkajs messages. */
-export function slicesOf(records: readonly OutgoingRecord[], maxBytes: number): Message[][] {
-  const slices: Message[][] = [];
-  let slice: Message[] = [];
+/**
+ * Consecutive runs of records of at most `maxBytes` key and value bytes (a larger record alone):
+ * what one produce request may carry, whichever client sends it.
+ */
+export function slicesOf(records: readonly OutgoingRecord[], maxBytes: number): OutgoingRecord[][] {
+  const slices: OutgoingRecord[][] = [];
+  let slice: OutgoingRecord[] = [];
   let bytes = 0;
   for (const record of records) {
     const size = byteSize(record.key) + byteSize(record.value);
@@ -96,7 +102,7 @@ export function slicesOf(records: readonly OutgoingRecord[], maxBytes: number): 
       slice = [];
       bytes = 0;
     }
-    slice.push(toMessage(record));
+    slice.push(record);
     bytes += size;
   }
   if (slice.length > 0) slices.push(slice);

@@ -4,32 +4,11 @@
  * installs it); a missing kcat fails these tests rather than skipping them.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { Partitioners } from 'kafkajs';
-import { findExecutable } from '../../src/broker/local-process.ts';
 import { ensureTopics } from '../../src/broker/topics.ts';
 import { brokersForTests, deleteTopicsAfter, testKafkaClient, uniqueGroup, uniqueTopic } from '../support/broker.ts';
-
-function requireKcat(): string {
-  const kcat = findExecutable('kcat');
-  assert.ok(kcat, 'kcat is not installed: `apt-get install -y kcat` (.ci/run installs it)');
-  return kcat;
-}
-
-/** Runs kcat with `input` on stdin; resolves with its stdout bytes, rejects on a non-zero exit. */
-function runKcat(args: string[], input?: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(requireKcat(), args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    const stdout: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.once('error', reject);
-    child.once('close', (code) => (code === 0 ? resolve(Buffer.concat(stdout)) : reject(new Error(`kcat ${args.join(' ')} exited ${code}: ${stderr}`))));
-    child.stdin.end(input ?? Buffer.alloc(0));
-  });
-}
+import { runKcat } from '../support/cli.ts';
 
 test('records produced by kcat with keys are consumed by our kafkajs client with identical bytes', async (t) => {
   const brokers = (await brokersForTests()).join(',');

@@ -4,13 +4,12 @@
  * rebalances, clean stop), checked against kafkajs and kcat as the independent clients.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { type TestContext, test } from 'node:test';
 import { Producer } from '@platformatic/kafka';
 import { classifyBrokerError, isTransientBrokerError } from '../../src/broker/broker-errors.ts';
 import { type BrokerConnectionConfig, type KafkaClient } from '../../src/broker/client.ts';
 import { type GroupConsumer, type GroupConsumerHandler, type PartitionAssignment, type SourceRecord, startGroupConsumer } from '../../src/broker/group-consumer.ts';
-import { freePorts, findExecutable } from '../../src/broker/local-process.ts';
+import { freePorts } from '../../src/broker/local-process.ts';
 import { asBrokerError } from '../../src/broker/platformatic-connection.ts';
 import { startPlatformaticConsumer } from '../../src/broker/platformatic-consumer.ts';
 import { connectPlatformaticProducer } from '../../src/broker/platformatic-producer.ts';
@@ -18,6 +17,7 @@ import { connectTopicProducer, createKeyPartitioner, type TopicProducer } from '
 import { ensureTopics } from '../../src/broker/topics.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { brokersForTests, deleteTopicsAfter, testKafkaClient, uniqueGroup, uniqueTopic } from '../support/broker.ts';
+import { runKcat } from '../support/cli.ts';
 
 const connection: BrokerConnectionConfig = { clientId: 'platformatic-tests', ssl: false, sasl: null };
 const sessionTimeoutMs = 6_000;
@@ -164,21 +164,6 @@ test('explicit partitions are honoured, and null keys and values go through', as
     [3, 'a', 'to 3'],
   ]);
 });
-
-function runKcat(args: string[], input?: Buffer): Promise<Buffer> {
-  const kcat = findExecutable('kcat');
-  assert.ok(kcat, 'kcat is not installed: `apt-get install -y kcat`');
-  return new Promise((resolve, reject) => {
-    const child = spawn(kcat, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    const stdout: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.once('error', reject);
-    child.once('close', (code) => (code === 0 ? resolve(Buffer.concat(stdout)) : reject(new Error(`kcat ${args.join(' ')} exited ${code}: ${stderr}`))));
-    child.stdin.end(input ?? Buffer.alloc(0));
-  });
-}
 
 test('records produced by kcat are consumed by the platformatic consumer with identical bytes', async (t) => {
   const setup = await freshTopic(t, 'pf-kcat-to-us', 1);

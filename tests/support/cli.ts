@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { findExecutable } from '../../src/broker/local-process.ts';
 
 export const projectRoot = resolve(import.meta.dirname, '../..');
 
@@ -115,4 +116,20 @@ export function produceWithKcat(topic: string, lines: string[], brokers: string 
     { input: lines.join('\n') + '\n', encoding: 'utf8' },
   );
   if (result.status !== 0) throw new Error(`kcat failed (${result.status}): ${result.stderr}`);
+}
+
+/** Runs kcat with `input` on stdin; resolves with its stdout bytes, rejects on a non-zero exit. A missing kcat fails the test. */
+export function runKcat(args: string[], input?: Buffer): Promise<Buffer> {
+  const kcat = findExecutable('kcat');
+  if (kcat === undefined) throw new Error('kcat is not installed: `apt-get install -y kcat` (.ci/run installs it)');
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(kcat, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const stdout: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.once('error', reject);
+    child.once('close', (code) => (code === 0 ? resolvePromise(Buffer.concat(stdout)) : reject(new Error(`kcat ${args.join(' ')} exited ${code}: ${stderr}`))));
+    child.stdin.end(input ?? Buffer.alloc(0));
+  });
 }

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { createRandom } from '../../src/generator/random.ts';
 import { createWindowEngine } from '../../src/window/engine.ts';
 import { type KeyTable } from '../../src/window/key-table.ts';
 import { type ClosedWindow, type WindowRow, type WindowSettings } from '../../src/window/types.ts';
@@ -34,24 +35,12 @@ function windowsOf(records: Fed[], s: WindowSettings): ClosedWindow[] {
   }));
 }
 
-/** mulberry32: deterministic, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 test('with 100,000+ live keys coming and going, the engine emits exactly the windows of all records and reuses ids', () => {
   const settings: WindowSettings = { length: 30_000, slide: 10_000, allowedLateness: 5_000, idleTimeout: 1e12, threshold: 35 };
   const engine = createWindowEngine(settings);
   const partitions = 4;
   for (let p = 0; p < partitions; p++) engine.assign(p);
-  const next = random(42);
+  const next = createRandom(42);
   const batch = 1_000;
   const records = 600_000;
   const fed: Fed[] = [];
