@@ -21,8 +21,8 @@ import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createKafkaClient } from '../src/broker/client.ts';
-import { dataClients, type DataClientName } from '../src/broker/data-clients.ts';
-import { pipelineSchema } from '../src/config/pipeline-schema.ts';
+import { dataClientNames, type DataClientName } from '../src/broker/data-clients.ts';
+import { defaultClients } from '../src/config/resolve-config.ts';
 import { resolveBrokers } from '../src/broker/resolve-brokers.ts';
 import { deleteTopics, ensureTopics } from '../src/broker/topics.ts';
 import { createLogger } from '../src/logger.ts';
@@ -67,8 +67,6 @@ const packing = 20;
 const partitions = 4;
 const e2eRate = 100_000;
 /** Both clients, the defaults of pipeline.schema.json first (src/broker/data-clients.ts). */
-const dataClientNames = Object.keys(dataClients) as DataClientName[];
-const defaultClients = (pipelineSchema.properties?.['broker']?.properties?.['client']?.default ?? {}) as Record<'producer' | 'consumer', DataClientName>;
 const otherThan = (name: DataClientName): DataClientName[] => dataClientNames.filter((other) => other !== name);
 const producerClients: DataClientName[] = [defaultClients.producer, ...otherThan(defaultClients.producer)];
 const consumerRuns: Array<[DataClientName, number]> = [

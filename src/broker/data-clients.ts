@@ -37,3 +37,6 @@ export const dataClients = {
       (await import('./platformatic-consumer.ts')).startPlatformaticConsumer(connection, brokers, options, handler),
   },
 } satisfies Record<DataClientName, DataClient>;
+
+/** Every client name, in the registry's order. */
+export const dataClientNames = Object.keys(dataClients) as DataClientName[];

@@ -50,7 +50,7 @@ export function resolvePipelineConfig(pipeline: ValidatedPipeline, context: Reso
 }
 
 /** The per-role defaults of `broker.client`, from the schema (the single source of truth). */
-const defaultClients = pipelineSchema.properties?.['broker']?.properties?.['client']?.default as ClientChoice;
+export const defaultClients = pipelineSchema.properties?.['broker']?.properties?.['client']?.default as ClientChoice;
 
 /** `broker.client` as one name per role: a plain name sets both, a missing role takes its default. */
 function resolveClientChoice(client: ValidatedPipeline['broker']['client']): ClientChoice {

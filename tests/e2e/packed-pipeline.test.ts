@@ -10,7 +10,7 @@ import { createKeyPartitioner } from '../../src/broker/topic-producer.ts';
 import { compileSaleValidator } from '../../src/runtime/record-decoder.ts';
 import { produceWithKcat, readTopicWithKcat, runCli, tempDir, uniqueName, writePipeline } from '../support/cli.ts';
 import { testPipelineYaml } from '../support/pipeline-file.ts';
-import { dataClientNames } from '../support/clients.ts';
+import { dataClientNames } from '../../src/broker/data-clients.ts';
 import { sqliteRows } from '../support/pipeline-results.ts';
 import { diffRows, type OracleRecord, windowOracle } from '../support/window-oracle.ts';
 

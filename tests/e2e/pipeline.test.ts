@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { produceWithKcat, readTopicWithKcat, runCli, startCli, tempDir, uniqueName, writePipeline } from '../support/cli.ts';
 import { testPipelineYaml } from '../support/pipeline-file.ts';
-import { dataClientNames } from '../support/clients.ts';
+import { dataClientNames } from '../../src/broker/data-clients.ts';
 import { deadLetteredLate, salesInTopic, sqliteRows, textLines } from '../support/pipeline-results.ts';
 import { diffRows, windowOracle } from '../support/window-oracle.ts';
 const windowSettings = { length: 2_000, slide: 1_000, threshold: 150 };
