@@ -216,6 +216,3 @@ function toSourceRecord(partition: number, message: KafkaMessage): SourceRecord 
 function asError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value));
 }
-
-/** The connected client, as the rest of the code may hold it without importing kafkajs. */
-export type { Kafka as BrokerClient } from 'kafkajs';
