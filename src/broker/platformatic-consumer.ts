@@ -27,25 +27,18 @@
  *   that is a rebalance like any other: fetching stops, commits fail until the join, and the new
  *   generation starts with onAssignment and the committed offsets.
  */
-import {
-  type Consumer,
-  ConnectionPool,
-  FetchIsolationLevels,
-  type FetchOptions,
-  ListOffsetTimestamps,
-} from '@platformatic/kafka';
+import { type Consumer, ConnectionPool, FetchIsolationLevels, ListOffsetTimestamps } from '@platformatic/kafka';
+import { type FetchedResponse } from './fetch-response.ts';
 import { isTransientBrokerError } from './broker-errors.ts';
 import { type BrokerConnectionConfig, defaultMaxOutageMs } from './client.ts';
 import { fetchLimits, type GroupConsumer, type GroupConsumerHandler, type GroupConsumerOptions } from './group-consumer.ts';
 import { asBrokerError, failOnBadSettings, platformaticBaseOptions, retryDelayMs } from './platformatic-connection.ts';
-import { positionsAfter, toSourceRecords } from './platformatic-fetched-records.ts';
+import { createFetcher, type FetchRequestTopic, positionsAfter } from './platformatic-fetch.ts';
 import { createGroupOffsets } from './platformatic-group-offsets.ts';
 import { coordinatorLostError, createSwappableConsumer, type GroupRequestFault, type ReplacementBudget } from './platformatic-swappable-consumer.ts';
 
 const offsetOutOfRange = 1;
 
-type FetchRequestTopic = FetchOptions<Buffer, Buffer, Buffer, Buffer>['topics'][number];
-type FetchResponse = Awaited<ReturnType<Consumer['fetch']>>;
 
 /** Seams for tests; not part of the GroupConsumer contract. */
 export interface PlatformaticConsumerSeams {
@@ -100,12 +93,13 @@ export async function startPlatformaticConsumer(
     // one fetch per record, at a bounded cost in latency.
     minBytes: 64 * 1024,
     maxWaitTime: 50,
-    // The kafkajs member's limits (group-consumer.ts says why they are small): the library, too,
-    // decodes a whole fetch into objects before its first batch is handled.
+    // The kafkajs member's limits (group-consumer.ts says why they are small): a whole fetch is
+    // decoded into records before its first batch is handled.
     maxBytes: fetchLimits.total,
     isolationLevel: FetchIsolationLevels.READ_COMMITTED,
     connectionPool: fetchConnections,
   };
+  const fetchFrom = createFetcher(fetchSettings);
   const maxBytesPerPartition = options.maxBytesPerPartition ?? fetchLimits.perPartition;
 
   let assigned: number[] = [];
@@ -238,7 +232,7 @@ export async function startPlatformaticConsumer(
   };
 
   /** One fetch per partition leader from the positions `from`, all at once. */
-  const fetchAll = async (from: ReadonlyMap<number, bigint>): Promise<FetchResponse[]> => {
+  const fetchAll = async (from: ReadonlyMap<number, bigint>): Promise<FetchedResponse[]> => {
     const metadata = await consumer().metadata({ topics: [topic] });
     const topicMetadata = metadata.topics.get(topic);
     if (!topicMetadata) throw new Error(`topic ${topic} is not in the cluster's metadata`);
@@ -255,12 +249,12 @@ export async function startPlatformaticConsumer(
       request.partitions.push({ partition, fetchOffset, partitionMaxBytes: maxBytesPerPartition, currentLeaderEpoch: -1, lastFetchedEpoch: -1 });
     }
     const instance = consumer();
-    return Promise.all([...byLeader].map(([node, request]) => instance.fetch({ ...fetchSettings, node, topics: [request] })));
+    return Promise.all([...byLeader].map(([node, request]) => fetchFrom(instance, node, request, topic)));
   };
 
   /** Partitions a fetch was refused for because their position is gone (retention): reset them. */
   const resetOutOfRange = async (error: unknown): Promise<boolean> => {
-    const response = (error as { response?: FetchResponse } | undefined)?.response;
+    const response = (error as { response?: FetchedResponse } | undefined)?.response;
     const refused = (response?.responses ?? []).flatMap((entry) => entry.partitions.filter((p) => p.errorCode === offsetOutOfRange).map((p) => p.partitionIndex));
     if (refused.length === 0) return false;
     const ends = await partitionOffsets();
@@ -273,7 +267,7 @@ export async function startPlatformaticConsumer(
     return true;
   };
 
-  const deliver = async (responses: FetchResponse[], fetchEpoch: number): Promise<void> => {
+  const deliver = async (responses: FetchedResponse[], fetchEpoch: number): Promise<void> => {
     const heartbeat = (): Promise<void> =>
       epoch === fetchEpoch ? Promise.resolve() : Promise.reject(new Error(`consumer group ${groupId} is rebalancing: this batch belongs to the previous generation`));
     for (const response of responses) {
@@ -282,8 +276,8 @@ export async function startPlatformaticConsumer(
           if (stopping || epoch !== fetchEpoch) return;
           const partition = partitionResponse.partitionIndex;
           const position = positions.get(partition);
-          if (position === undefined || !partitionResponse.records) continue;
-          const records = toSourceRecords(partition, partitionResponse.records, position);
+          const { records } = partitionResponse;
+          if (position === undefined) continue;
           if (records.length > 0) await handlerStep(() => handler.onBatch(partition, records, Number(partitionResponse.highWatermark), heartbeat));
         }
       }
@@ -291,7 +285,7 @@ export async function startPlatformaticConsumer(
   };
 
   /** The next fetch, in flight while the batches of the previous one are handled. */
-  let ahead: { epoch: number; responses: Promise<FetchResponse[]> } | undefined;
+  let ahead: { epoch: number; responses: Promise<FetchedResponse[]> } | undefined;
 
   const run = async (): Promise<void> => {
     let stalledSince: number | undefined;

@@ -1,0 +1,120 @@
+/**
+ * One Fetch request of the platformatic consumer: sent with the library's request encoder on one
+ * of its connections, answered through fetch-response.ts (records read straight into the
+ * runtime's SourceRecords), and where each partition's next fetch starts.
+ *
+ * The library's `Consumer.fetch()` would parse every record into an object of its own first; see
+ * fetch-response.ts for why that mattered. Its retries are not needed either: the consumer's loop
+ * tries a failed fetch again (platformatic-consumer.ts).
+ */
+import {
+  compressionsAlgorithmsByBitmask,
+  type Connection,
+  type ConnectionPool,
+  type Consumer,
+  fetchV13,
+  fetchV14,
+  fetchV15,
+  fetchV16,
+  fetchV17,
+  protocolErrors,
+  protocolErrorsCodesById,
+  type Reader,
+} from '@platformatic/kafka';
+import { type FetchedResponse, parseFetchResponse } from './fetch-response.ts';
+
+/** Fetch versions with topic ids (what the consumer asks by), newest first. */
+const fetchApis = [fetchV17, fetchV16, fetchV15, fetchV14, fetchV13] as const;
+type FetchApi = (typeof fetchApis)[number];
+/** The partitions of one topic to fetch from one leader. */
+export type FetchRequestTopic = Parameters<typeof fetchV17.createRequest>[6][number];
+
+/** Errors after which a partition's leader may have moved: the metadata is read again. */
+const leaderMoved = new Set([3, 5, 6, 74, 75]);
+
+/** What every fetch of one consumer shares. */
+export interface FetchSettings {
+  maxWaitTime: number;
+  minBytes: number;
+  maxBytes: number;
+  isolationLevel: number;
+  connectionPool: ConnectionPool;
+}
+
+/** Fetches of one consumer; the protocol version is chosen once, from the broker's ApiVersions. */
+export function createFetcher(settings: FetchSettings): (instance: Consumer, node: number, request: FetchRequestTopic, topic: string) => Promise<FetchedResponse> {
+  let api: Promise<FetchApi> | undefined;
+  /** Set by an answer saying a leader may have moved: the next fetch reads the metadata anew. */
+  let metadataStale = false;
+  const chooseApi = async (instance: Consumer): Promise<FetchApi> => {
+    const supported = await instance.listApis();
+    const highest = supported.find((entry) => entry.apiKey === fetchV17.api.key)?.maxVersion ?? -1;
+    const usable = fetchApis.find((candidate) => candidate.api.version <= highest);
+    if (usable === undefined) throw new Error(`the broker supports Fetch up to version ${highest}; the platformatic consumer needs 13 or later (use broker.client: kafkajs)`);
+    return usable;
+  };
+  return async (instance, node, request, topic) => {
+    api ??= chooseApi(instance).catch((error: unknown) => {
+      api = undefined;
+      throw error;
+    });
+    const { createRequest, api: definition } = await api;
+    const metadata = await instance.metadata({ topics: [topic], forceUpdate: metadataStale });
+    metadataStale = false;
+    const broker = metadata.brokers.get(node);
+    if (!broker) throw Object.assign(new Error(`node ${node}, the leader of ${topic}, is not in the cluster's metadata`), { retriable: true });
+    const connection: Connection = await settings.connectionPool.get(broker);
+    const positions = new Map(request.partitions.map((partition) => [partition.partition, Number(partition.fetchOffset)]));
+    const parse = (_correlationId: number, _apiKey: number, apiVersion: number, reader: Reader): FetchedResponse =>
+      parseFetchResponse(reader.buffer.buffer, reader.position, apiVersion, (partition) => positions.get(partition) ?? 0, decompress);
+    const response = await new Promise<FetchedResponse>((resolve, reject) => {
+      const payload = () => createRequest(settings.maxWaitTime, settings.minBytes, settings.maxBytes, settings.isolationLevel, 0, 0, [request], [], '');
+      connection.send(definition.key, definition.version, payload, parse, true, true, (error, result) => {
+        if (error) reject(error instanceof Error ? error : new Error(String(error)));
+        else resolve(result as FetchedResponse);
+      });
+    });
+    const failed = response.responses.flatMap((entry) => entry.partitions).filter((partition) => partition.errorCode !== 0);
+    if (response.errorCode !== 0 || failed.length > 0) {
+      // Not clearMetadata(): a Consumer without metadata fails to close once its topic is gone.
+      if (failed.some((partition) => leaderMoved.has(partition.errorCode))) metadataStale = true;
+      throw fetchError(topic, response, failed.map((partition) => [partition.partitionIndex, partition.errorCode] as const));
+    }
+    return response;
+  };
+}
+
+/** Where each partition's next fetch starts once `responses` are handled: past their last batch. */
+export function positionsAfter(responses: readonly FetchedResponse[], from: ReadonlyMap<number, bigint>): Map<number, bigint> {
+  const next = new Map(from);
+  for (const response of responses) {
+    for (const topicResponse of response.responses) {
+      for (const { partitionIndex, nextOffset } of topicResponse.partitions) {
+        const position = from.get(partitionIndex);
+        if (position === undefined || nextOffset === undefined) continue;
+        if (nextOffset > position) next.set(partitionIndex, BigInt(nextOffset));
+      }
+    }
+  }
+  return next;
+}
+
+function decompress(codec: number, compressed: Buffer): Buffer {
+  const algorithm = (compressionsAlgorithmsByBitmask as Record<number, { decompressSync(data: Buffer): Buffer } | undefined>)[codec];
+  if (algorithm === undefined) throw new Error(`a record batch uses an unknown compression (attribute bits ${codec})`);
+  return algorithm.decompressSync(compressed);
+}
+
+/** The response's errors as one Error, retriable when all of them are, carrying the response (to reset out-of-range positions). */
+function fetchError(topic: string, response: FetchedResponse, failed: ReadonlyArray<readonly [number, number]>): Error {
+  const codes: Array<readonly [string, number]> = [...(response.errorCode !== 0 ? [['the fetch', response.errorCode] as const] : []), ...failed.map(([partition, code]) => [`${topic} partition ${partition}`, code] as const)];
+  const described = codes.map(([where, code]) => {
+    const name = (protocolErrorsCodesById as Record<number, string | undefined>)[code] ?? `error code ${code}`;
+    const canRetry = (protocolErrors as Record<string, { canRetry: boolean } | undefined>)[name]?.canRetry ?? false;
+    return { text: `${where}: ${name}`, canRetry };
+  });
+  return Object.assign(new Error(`fetching from ${topic} failed: ${described.map((entry) => entry.text).join(', ')}`), {
+    retriable: described.every((entry) => entry.canRetry),
+    response,
+  });
+}
