@@ -24,8 +24,6 @@ import {
   produceV7,
   produceV8,
   produceV9,
-  produceV10,
-  produceV11,
   protocolErrors,
   protocolErrorsCodesById,
   type Reader,
@@ -38,8 +36,14 @@ import { createProduceEncoder, nextSequence, type PartitionRecords } from './pro
 import { createResendingQueue } from './resending-queue.ts';
 import { maxSendBytes, type OutgoingRecord, slicesOf, type TopicProducer } from './topic-producer.ts';
 
-/** Produce versions whose responses the library parses, newest first. */
-const produceApis = [produceV11, produceV10, produceV9, produceV8, produceV7] as const;
+/**
+ * Produce versions whose responses the library parses, newest first. Not 10 and 11: from 10 on,
+ * a NOT_LEADER_OR_FOLLOWER answer carries the new leader in tagged fields, and the library's
+ * reader skips a non-empty tagged-field section wrongly (it takes the field count for a byte
+ * count), so the answer to the very request that meets a leader change cannot be read. Version
+ * 9 has the same records, acks and idempotence.
+ */
+const produceApis = [produceV9, produceV8, produceV7] as const;
 type ProduceResponse = ReturnType<typeof produceV9.parseResponse>;
 /** How long the broker may wait for the in-sync replicas before answering (the Java default). */
 const produceTimeoutMs = 30_000;
@@ -198,7 +202,9 @@ function keepPartitionErrors(parse: (correlationId: number, apiKey: number, apiV
     } catch (error) {
       const response = (error as { response?: unknown }).response;
       if (response !== undefined && Array.isArray((response as ProduceResponse).responses)) return response as ProduceResponse;
-      throw error;
+      // An answer that cannot be read leaves the outcome unknown: sending the same batches again
+      // (same sequence numbers) is safe, the broker drops what it already has.
+      throw Object.assign(new Error(`unreadable Produce response: ${error instanceof Error ? error.message : String(error)}`), { retriable: true });
     }
   };
 }
