@@ -5,6 +5,7 @@
  * written here from the protocol guide (v12 to v17, flexible encoding).
  */
 import assert from 'node:assert/strict';
+import { crc32c } from '@node-rs/crc32';
 import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
@@ -403,6 +404,23 @@ describe('parseFetchResponse()', () => {
     batch[magicAt] = 1;
     const body = encodeFetchResponse(16, onePartition(batch));
     assert.throws(() => parse(16, body), (error: unknown) => error instanceof CorruptFetchError && /has magic 1/.test(error.message));
+  });
+
+  test('parseFetchResponse() throws CorruptFetchError for a batch length shorter than its header instead of looping on it', () => {
+    for (const length of [-12, -100, 0, 48]) {
+      const batch = Buffer.alloc(61);
+      batch.writeInt32BE(length, 8);
+      batch[magicAt] = 2;
+      const body = encodeFetchResponse(16, onePartition(batch));
+      assert.throws(() => parse(16, body), (error: unknown) => error instanceof CorruptFetchError && /less than its header/.test(error.message), `length ${length}`);
+    }
+    // The smallest real batch (no records) is 49 bytes after the length field: accepted.
+    const empty = Buffer.alloc(61);
+    empty.writeInt32BE(49, 8);
+    empty[magicAt] = 2;
+    empty.writeInt32BE(-1, 23);
+    empty.writeUInt32BE(crc32c(empty.subarray(21)) >>> 0, 17);
+    assert.doesNotThrow(() => parse(16, encodeFetchResponse(16, onePartition(empty))));
   });
 
   test('parseFetchResponse() skips tagged fields at the partition, topic and top level', async () => {
