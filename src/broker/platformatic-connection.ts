@@ -4,7 +4,7 @@
  * broker-errors.ts classifies them as it does kafkajs' ones.
  */
 import { type ConnectionOptions as TlsOptions } from 'node:tls';
-import { Admin, type BaseOptions, type SASLOptions } from '@platformatic/kafka';
+import { Admin, type BaseOptions, protocolErrors, protocolErrorsCodesById, type SASLOptions } from '@platformatic/kafka';
 import { classifyBrokerError } from './broker-errors.ts';
 import { readTlsFiles } from './tls-files.ts';
 import { type BrokerConnectionConfig } from './client.ts';
@@ -95,3 +95,20 @@ export function asBrokerError(error: unknown): Error {
   if (last === error) return error;
   return new Error(`${error.message} ${last.message}`, { cause: last });
 }
+
+/**
+ * A partition error code of a Produce or Fetch answer, by the protocol's own table: its name,
+ * whether the request may be tried again, and the protocol's explanation.
+ */
+export function protocolErrorOf(code: number): { name: string; canRetry: boolean; explanation: string } {
+  const name = (protocolErrorsCodesById as Record<number, string | undefined>)[code] ?? `error code ${code}`;
+  const known = (protocolErrors as Record<string, { canRetry: boolean; message: string } | undefined>)[name];
+  return { name, canRetry: known?.canRetry ?? false, explanation: known?.message ?? '' };
+}
+
+/**
+ * Partition errors after which the partition's leader may have moved (UNKNOWN_TOPIC_OR_PARTITION,
+ * LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH): the
+ * next request reads the metadata anew.
+ */
+export const leaderMovedErrors: ReadonlySet<number> = new Set([3, 5, 6, 74, 75]);

@@ -33,12 +33,11 @@ import { isTransientBrokerError } from './broker-errors.ts';
 import { type BrokerConnectionConfig, defaultMaxOutageMs } from './client.ts';
 import { fetchLimits, type GroupConsumer, type GroupConsumerHandler, type GroupConsumerOptions } from './group-consumer.ts';
 import { asBrokerError, failOnBadSettings, platformaticBaseOptions, retryDelayMs } from './platformatic-connection.ts';
-import { createFetcher, type FetchRequestTopic, positionsAfter } from './platformatic-fetch.ts';
+import { createFetcher, positionsAfter } from './platformatic-fetch.ts';
 import { createGroupOffsets } from './platformatic-group-offsets.ts';
 import { coordinatorLostError, createSwappableConsumer, type GroupRequestFault, type ReplacementBudget } from './platformatic-swappable-consumer.ts';
 
 const offsetOutOfRange = 1;
-
 
 /** Seams for tests; not part of the GroupConsumer contract. */
 export interface PlatformaticConsumerSeams {
@@ -88,7 +87,8 @@ export async function startPlatformaticConsumer(
   // queue behind a JoinGroup (which waits for the whole group) or hold up a heartbeat or commit.
   const fetchConnections = new ConnectionPool(base.clientId, base);
   const offsets = createGroupOffsets(member, topic);
-  const fetchSettings = {
+  const fetchAll = createFetcher({
+    topic,
     // Wait up to 50 ms for 64 KiB: at low rates this gathers records into real batches instead of
     // one fetch per record, at a bounded cost in latency.
     minBytes: 64 * 1024,
@@ -97,10 +97,9 @@ export async function startPlatformaticConsumer(
     // decoded into records before its first batch is handled.
     maxBytes: fetchLimits.total,
     isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+    maxBytesPerPartition: options.maxBytesPerPartition ?? fetchLimits.perPartition,
     connectionPool: fetchConnections,
-  };
-  const fetchFrom = createFetcher(fetchSettings);
-  const maxBytesPerPartition = options.maxBytesPerPartition ?? fetchLimits.perPartition;
+  });
 
   let assigned: number[] = [];
   /** The next offset to fetch, per assigned partition. */
@@ -231,27 +230,6 @@ export async function startPlatformaticConsumer(
     if (epoch === joinEpoch) positions = next;
   };
 
-  /** One fetch per partition leader from the positions `from`, all at once. */
-  const fetchAll = async (from: ReadonlyMap<number, bigint>): Promise<FetchedResponse[]> => {
-    const metadata = await consumer().metadata({ topics: [topic] });
-    const topicMetadata = metadata.topics.get(topic);
-    if (!topicMetadata) throw new Error(`topic ${topic} is not in the cluster's metadata`);
-    const byLeader = new Map<number, FetchRequestTopic>();
-    for (const partition of assigned) {
-      const fetchOffset = from.get(partition);
-      const leader = topicMetadata.partitions[partition]?.leader;
-      if (fetchOffset === undefined || leader === undefined) continue;
-      let request = byLeader.get(leader);
-      if (!request) {
-        request = { topicId: topicMetadata.id, partitions: [] };
-        byLeader.set(leader, request);
-      }
-      request.partitions.push({ partition, fetchOffset, partitionMaxBytes: maxBytesPerPartition, currentLeaderEpoch: -1, lastFetchedEpoch: -1 });
-    }
-    const instance = consumer();
-    return Promise.all([...byLeader].map(([node, request]) => fetchFrom(instance, node, request, topic)));
-  };
-
   /** Partitions a fetch was refused for because their position is gone (retention): reset them. */
   const resetOutOfRange = async (error: unknown): Promise<boolean> => {
     const response = (error as { response?: FetchedResponse } | undefined)?.response;
@@ -278,7 +256,7 @@ export async function startPlatformaticConsumer(
           const position = positions.get(partition);
           const { records } = partitionResponse;
           if (position === undefined) continue;
-          if (records.length > 0) await handlerStep(() => handler.onBatch(partition, records, Number(partitionResponse.highWatermark), heartbeat));
+          if (records.length > 0) await handlerStep(() => handler.onBatch(partition, records, partitionResponse.highWatermark, heartbeat));
         }
       }
     }
@@ -304,13 +282,13 @@ export async function startPlatformaticConsumer(
           });
           continue;
         }
-        const responses = await (ahead?.epoch === iterationEpoch ? ahead.responses : fetchAll(positions));
+        const responses = await (ahead?.epoch === iterationEpoch ? ahead.responses : fetchAll(consumer(), assigned, positions));
         ahead = undefined;
         if (stalledSince !== undefined) log.info('consumer fetching again', { groupId, stalledSeconds: Math.round((Date.now() - stalledSince) / 1000) });
         stalledSince = undefined;
         const next = positionsAfter(responses, positions);
         if (!stopping) {
-          const responses = fetchAll(next);
+          const responses = fetchAll(consumer(), assigned, next);
           // Awaited at the next turn, or dropped (a rebalance, a stop): never unhandled.
           responses.catch(() => undefined);
           ahead = { epoch: iterationEpoch, responses };

@@ -1,13 +1,15 @@
 /**
- * One Fetch request of the platformatic consumer: sent with the library's request encoder on one
- * of its connections, answered through fetch-response.ts (records read straight into the
- * runtime's SourceRecords), and where each partition's next fetch starts.
+ * The fetches of the platformatic consumer: one Fetch request per partition leader, sent with the
+ * library's request encoder on the consumer's fetch connections, answered through
+ * fetch-response.ts (records read straight into the runtime's SourceRecords), and where each
+ * partition's next fetch starts.
  *
  * The library's `Consumer.fetch()` would parse every record into an object of its own first; see
  * fetch-response.ts for why that mattered. Its retries are not needed either: the consumer's loop
  * tries a failed fetch again (platformatic-consumer.ts).
  */
 import {
+  type Broker,
   compressionsAlgorithmsByBitmask,
   type Connection,
   type ConnectionPool,
@@ -17,32 +19,37 @@ import {
   fetchV15,
   fetchV16,
   fetchV17,
-  protocolErrors,
-  protocolErrorsCodesById,
   type Reader,
 } from '@platformatic/kafka';
 import { type FetchedResponse, parseFetchResponse } from './fetch-response.ts';
+import { leaderMovedErrors, protocolErrorOf } from './platformatic-connection.ts';
 
 /** Fetch versions with topic ids (what the consumer asks by), newest first. */
 const fetchApis = [fetchV17, fetchV16, fetchV15, fetchV14, fetchV13] as const;
 type FetchApi = (typeof fetchApis)[number];
 /** The partitions of one topic to fetch from one leader. */
-export type FetchRequestTopic = Parameters<typeof fetchV17.createRequest>[6][number];
-
-/** Errors after which a partition's leader may have moved: the metadata is read again. */
-const leaderMoved = new Set([3, 5, 6, 74, 75]);
+type FetchRequestTopic = Parameters<typeof fetchV17.createRequest>[6][number];
 
 /** What every fetch of one consumer shares. */
 export interface FetchSettings {
+  topic: string;
   maxWaitTime: number;
   minBytes: number;
   maxBytes: number;
+  maxBytesPerPartition: number;
   isolationLevel: number;
   connectionPool: ConnectionPool;
 }
 
-/** Fetches of one consumer; the protocol version is chosen once, from the broker's ApiVersions. */
-export function createFetcher(settings: FetchSettings): (instance: Consumer, node: number, request: FetchRequestTopic, topic: string) => Promise<FetchedResponse> {
+/**
+ * The fetches of one consumer: `fetchAll(instance, partitions, from)` fetches `partitions` from
+ * the positions `from`, one request per leader, all at once. The protocol version is chosen once,
+ * from the broker's ApiVersions.
+ */
+export function createFetcher(
+  settings: FetchSettings,
+): (instance: Consumer, partitions: readonly number[], from: ReadonlyMap<number, bigint>) => Promise<FetchedResponse[]> {
+  const { topic } = settings;
   let api: Promise<FetchApi> | undefined;
   /** Set by an answer saying a leader may have moved: the next fetch reads the metadata anew. */
   let metadataStale = false;
@@ -53,16 +60,13 @@ export function createFetcher(settings: FetchSettings): (instance: Consumer, nod
     if (usable === undefined) throw new Error(`the broker supports Fetch up to version ${highest}; the platformatic consumer needs 13 or later (use broker.client: kafkajs)`);
     return usable;
   };
-  return async (instance, node, request, topic) => {
+  /** One request to `broker`, the leader of `request`'s partitions. */
+  const fetchFrom = async (instance: Consumer, broker: Broker, request: FetchRequestTopic): Promise<FetchedResponse> => {
     api ??= chooseApi(instance).catch((error: unknown) => {
       api = undefined;
       throw error;
     });
     const { createRequest, api: definition } = await api;
-    const metadata = await instance.metadata({ topics: [topic], forceUpdate: metadataStale });
-    metadataStale = false;
-    const broker = metadata.brokers.get(node);
-    if (!broker) throw Object.assign(new Error(`node ${node}, the leader of ${topic}, is not in the cluster's metadata`), { retriable: true });
     const connection: Connection = await settings.connectionPool.get(broker);
     const positions = new Map(request.partitions.map((partition) => [partition.partition, Number(partition.fetchOffset)]));
     const parse = (_correlationId: number, _apiKey: number, apiVersion: number, reader: Reader): FetchedResponse =>
@@ -77,10 +81,37 @@ export function createFetcher(settings: FetchSettings): (instance: Consumer, nod
     const failed = response.responses.flatMap((entry) => entry.partitions).filter((partition) => partition.errorCode !== 0);
     if (response.errorCode !== 0 || failed.length > 0) {
       // Not clearMetadata(): a Consumer without metadata fails to close once its topic is gone.
-      if (failed.some((partition) => leaderMoved.has(partition.errorCode))) metadataStale = true;
+      if (failed.some((partition) => leaderMovedErrors.has(partition.errorCode))) metadataStale = true;
       throw fetchError(topic, response, failed.map((partition) => [partition.partitionIndex, partition.errorCode] as const));
     }
     return response;
+  };
+
+  return async (instance, partitions, from) => {
+    // Read once per round, for every leader's request.
+    const metadata = await instance.metadata({ topics: [topic], forceUpdate: metadataStale });
+    metadataStale = false;
+    const topicMetadata = metadata.topics.get(topic);
+    if (!topicMetadata) throw new Error(`topic ${topic} is not in the cluster's metadata`);
+    const byLeader = new Map<number, FetchRequestTopic>();
+    for (const partition of partitions) {
+      const fetchOffset = from.get(partition);
+      const leader = topicMetadata.partitions[partition]?.leader;
+      if (fetchOffset === undefined || leader === undefined) continue;
+      let request = byLeader.get(leader);
+      if (!request) {
+        request = { topicId: topicMetadata.id, partitions: [] };
+        byLeader.set(leader, request);
+      }
+      request.partitions.push({ partition, fetchOffset, partitionMaxBytes: settings.maxBytesPerPartition, currentLeaderEpoch: -1, lastFetchedEpoch: -1 });
+    }
+    return Promise.all(
+      [...byLeader].map(([node, request]) => {
+        const broker = metadata.brokers.get(node);
+        if (!broker) throw Object.assign(new Error(`node ${node}, the leader of ${topic}, is not in the cluster's metadata`), { retriable: true });
+        return fetchFrom(instance, broker, request);
+      }),
+    );
   };
 }
 
@@ -109,8 +140,7 @@ function decompress(codec: number, compressed: Buffer): Buffer {
 function fetchError(topic: string, response: FetchedResponse, failed: ReadonlyArray<readonly [number, number]>): Error {
   const codes: Array<readonly [string, number]> = [...(response.errorCode !== 0 ? [['the fetch', response.errorCode] as const] : []), ...failed.map(([partition, code]) => [`${topic} partition ${partition}`, code] as const)];
   const described = codes.map(([where, code]) => {
-    const name = (protocolErrorsCodesById as Record<number, string | undefined>)[code] ?? `error code ${code}`;
-    const canRetry = (protocolErrors as Record<string, { canRetry: boolean } | undefined>)[name]?.canRetry ?? false;
+    const { name, canRetry } = protocolErrorOf(code);
     return { text: `${where}: ${name}`, canRetry };
   });
   return Object.assign(new Error(`fetching from ${topic} failed: ${described.map((entry) => entry.text).join(', ')}`), {

@@ -24,14 +24,12 @@ import {
   produceV7,
   produceV8,
   produceV9,
-  protocolErrors,
-  protocolErrorsCodesById,
   type Reader,
   Writer,
 } from '@platformatic/kafka';
 import { type Logger } from '../logger.ts';
 import { type BrokerConnectionConfig, defaultMaxOutageMs } from './client.ts';
-import { asBrokerError, failOnBadSettings, platformaticBaseOptions } from './platformatic-connection.ts';
+import { asBrokerError, failOnBadSettings, leaderMovedErrors, platformaticBaseOptions, protocolErrorOf } from './platformatic-connection.ts';
 import { createProduceEncoder, nextSequence, type PartitionRecords } from './produce-request.ts';
 import { createResendingQueue } from './resending-queue.ts';
 import { maxSendBytes, type OutgoingRecord, slicesOf, type TopicProducer } from './topic-producer.ts';
@@ -48,8 +46,6 @@ type ProduceResponse = ReturnType<typeof produceV9.parseResponse>;
 /** How long the broker may wait for the in-sync replicas before answering (the Java default). */
 const produceTimeoutMs = 30_000;
 const duplicateSequenceNumber = 46;
-/** Errors after which the partition's leader may have moved: read the metadata again. */
-const leaderMoved = new Set([3, 5, 6, 74, 75]);
 
 /** Connects an idempotent @platformatic/kafka producer to `brokers`. */
 export async function connectPlatformaticProducer(connection: BrokerConnectionConfig, brokers: string[], log: Logger): Promise<TopicProducer> {
@@ -97,12 +93,13 @@ export async function connectPlatformaticProducer(connection: BrokerConnectionCo
     return groups;
   };
 
+  const parseProduceResponse = keepPartitionErrors(produceApi.parseResponse);
   /** One Produce request on `connection`; the response comes back even when partitions failed. */
   const produce = (connection: Connection, body: Buffer): Promise<ProduceResponse> =>
     new Promise((resolve, reject) => {
       const { version } = produceApi.api;
       const flexible = version >= 9;
-      connection.send(0, version, () => Writer.create().append(body), keepPartitionErrors(produceApi.parseResponse), flexible, flexible, (error, response) => {
+      connection.send(0, version, () => Writer.create().append(body), parseProduceResponse, flexible, flexible, (error, response) => {
         if (error) reject(asBrokerError(error));
         else resolve(response as ProduceResponse);
       });
@@ -154,7 +151,7 @@ export async function connectPlatformaticProducer(connection: BrokerConnectionCo
                   topicSequences.set(index, nextSequence(topicSequences.get(index) ?? 0, sent.length));
                   remaining.delete(index);
                 } else {
-                  if (leaderMoved.has(errorCode)) metadataStale = true;
+                  if (leaderMovedErrors.has(errorCode)) metadataStale = true;
                   failures.push(partitionError(topic, index, errorCode, errorMessage));
                 }
               }
@@ -211,10 +208,9 @@ function keepPartitionErrors(parse: (correlationId: number, apiKey: number, apiV
 
 /** A partition's error code as an Error marked retriable (or not) by the protocol's own table. */
 function partitionError(topic: string, partition: number, code: number, detail: string | null | undefined): Error {
-  const name = (protocolErrorsCodesById as Record<number, string | undefined>)[code] ?? `error code ${code}`;
-  const known = (protocolErrors as Record<string, { canRetry: boolean; message: string } | undefined>)[name];
-  const message = `producing to ${topic} partition ${partition} failed: ${name}${detail ? ` (${detail})` : known?.message ? ` (${known.message})` : ''}`;
-  return Object.assign(new Error(message), { retriable: known?.canRetry ?? false });
+  const { name, canRetry, explanation } = protocolErrorOf(code);
+  const why = detail || explanation;
+  return Object.assign(new Error(`producing to ${topic} partition ${partition} failed: ${name}${why ? ` (${why})` : ''}`), { retriable: canRetry });
 }
 
 /** The Java client's partition for a key (murmur2); records without a key take turns. */

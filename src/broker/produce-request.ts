@@ -74,12 +74,7 @@ export function createProduceEncoder(initialBytes = 1 << 20): ProduceEncoder {
   };
 
   const writeUnsignedVarint = (value: number): void => {
-    // Values here are lengths and counts: below 2^31, so 32-bit operators are exact.
-    while (value >= 0x80) {
-      scratch[position++] = (value & 0x7f) | 0x80;
-      value >>>= 7;
-    }
-    scratch[position++] = value;
+    position = putUnsignedVarint(scratch, position, value);
   };
 
   /** Zig-zag varint of a safe integer (timestamp deltas may exceed 32 bits). */
@@ -208,11 +203,7 @@ function assembleRequest(options: ProduceRequestOptions, partitions: readonly Pa
   const request = Buffer.allocUnsafe(32 + topicBytes.length + partitions.length * 15 + batchesBytes);
   let at = 0;
   const unsignedVarint = (value: number): void => {
-    while (value >= 0x80) {
-      request[at++] = (value & 0x7f) | 0x80;
-      value >>>= 7;
-    }
-    request[at++] = value;
+    at = putUnsignedVarint(request, at, value);
   };
   // transactional_id: null
   if (flexible) request[at++] = 0;
@@ -244,6 +235,17 @@ function assembleRequest(options: ProduceRequestOptions, partitions: readonly Pa
     request[at++] = 0; // request tagged fields
   }
   return request.subarray(0, at);
+}
+
+/** Writes `value` as an unsigned varint at `at`; returns the index after it. */
+function putUnsignedVarint(buffer: Buffer, at: number, value: number): number {
+  // Values here are lengths and counts: below 2^31, so 32-bit operators are exact.
+  while (value >= 0x80) {
+    buffer[at++] = (value & 0x7f) | 0x80;
+    value >>>= 7;
+  }
+  buffer[at++] = value;
+  return at;
 }
 
 /** The next sequence number after `sequence` and `count` records: Kafka's wrap at 2^31 - 1. */
