@@ -4,7 +4,7 @@
  * BigInt, headers array or library record object.
  *
  * Why our own parser: @platformatic/kafka decodes every record into an object with BigInt deltas
- * and a headers array, which platformatic-fetched-records.ts then turned into a SourceRecord;
+ * and a headers array, which the consumer then had to turn into a SourceRecord;
  * that was ~40% of a one-sale-per-message drain. The library still sends the request on its
  * connection (platformatic-consumer.ts); this file only reads bytes, and has no I/O.
  *
