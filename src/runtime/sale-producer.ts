@@ -6,34 +6,20 @@
  * slow broker is caught up without bursts above one chunk. At rate 0 it runs flat out, bounded by
  * a few sends in flight. Each record's Kafka timestamp is its event time.
  *
- * Packing (`producer.packing` N > 1): the sales of a chunk are grouped by the partition their key
- * hashes to, and each group is written as JSON arrays of up to N sales, so a consumer still sees
- * every sale of a customer on one partition. Both client libraries cost microseconds per message
- * whatever its size, so this is what takes the producer (and the consumer) past their per-message
- * ceilings.
+ * The sales themselves are made on the generator thread (sale-generator-thread.ts; what a chunk
+ * holds, packing included, is sale-chunks.ts). Flat out, the next chunk is being made while the
+ * current one is sent; at a held rate each chunk is made when due, so its event times are fresh.
  */
-import { createKeyPartitioner, type OutgoingRecord, type TopicProducer } from '../broker/topic-producer.ts';
-import { type JsonSchemaObject } from '../generator/json-schema.ts';
-import { createRecordGenerator } from '../generator/record-generator.ts';
-import { createFaultInjector } from './fault-plan.ts';
+import { type TopicProducer } from '../broker/topic-producer.ts';
 import { type Logger } from '../logger.ts';
 import { type PipelineMetrics } from './metrics.ts';
+import { recordsOf, type SaleChunk, type SaleChunkConfig } from './sale-chunks.ts';
+import { startSaleGeneratorThread } from './sale-generator-thread.ts';
 
 /** The parts of the pipeline config the producer reads. */
-export interface SaleProducerConfig {
-  source: { topic: string; key: string; eventTime?: string | undefined; saleSchema: JsonSchemaObject };
-  producer: {
-    rate: number;
-    count: number | null;
-    customers: number;
-    seed: number;
-    outOfOrder: number;
-    late: number;
-    invalid: number;
-    /** Sales per message (JSON array when > 1); 1 when absent. */
-    packing?: number | undefined;
-  };
-  window: { length: number; slide: number; allowedLateness: number };
+export interface SaleProducerConfig extends SaleChunkConfig {
+  source: SaleChunkConfig['source'] & { topic: string };
+  producer: SaleChunkConfig['producer'] & { rate: number; count: number | null };
 }
 
 export interface SaleProducerOptions {
@@ -71,20 +57,6 @@ export function startSaleProducer(options: SaleProducerOptions): RunningProducer
   const now = options.now ?? Date.now;
   const { rate, count } = config.producer;
   const packing = config.producer.packing ?? 1;
-  const generator = createRecordGenerator({
-    schema: config.source.saleSchema,
-    seed: config.producer.seed,
-    customers: config.producer.customers,
-    eventTimeField: config.source.eventTime,
-  });
-  const faults = createFaultInjector({
-    seed: config.producer.seed,
-    invalid: config.producer.invalid,
-    late: config.producer.late,
-    outOfOrder: config.producer.outOfOrder,
-    window: config.window,
-    saleSchema: config.source.saleSchema,
-  });
   const figures = metrics.producer;
   const chunkLimit = packing > 1 ? flatOutChunk.packed : flatOutChunk.single;
   let stopping = false;
@@ -107,14 +79,21 @@ export function startSaleProducer(options: SaleProducerOptions): RunningProducer
   };
 
   const run = async (): Promise<void> => {
-    // The partition of each key is computed here (murmur2, as both clients and the Java client
-    // would), so that a message is built for one partition: required to pack sales, and cheaper
-    // than the client hashing every message.
     const partitionCount = await producer.partitionCount(config.source.topic);
-    const partitionOf = createKeyPartitioner(partitionCount);
+    const chunks = await startSaleGeneratorThread(config, partitionCount);
+    try {
+      await produce((size, at) => chunks.make(size, at), partitionCount);
+    } finally {
+      await chunks.close();
+    }
+  };
+
+  const produce = async (make: (size: number, at: number) => Promise<SaleChunk>, partitionCount: number): Promise<void> => {
     const fullPacks = packing > 1 ? packing * partitionCount : 1;
     const startedAt = now();
     const inFlight = new Set<Promise<void>>();
+    /** Flat out: the chunk being made while the previous one is sent. */
+    let ahead: { size: number; chunk: Promise<SaleChunk> } | undefined;
     let sent = 0;
     let failure: Error | undefined;
     log.info('producer started', { topic: config.source.topic, rate, count, packing });
@@ -124,11 +103,23 @@ export function startSaleProducer(options: SaleProducerOptions): RunningProducer
         await sleep(rate > 0 ? Math.max(1, Math.min(50, 1000 / rate)) : 1);
         continue;
       }
-      const records = makeChunk(size, partitionOf);
+      const made = ahead?.size === size ? ahead.chunk : make(size, now());
+      ahead = undefined;
+      const chunk = await made;
+      const { injected } = chunk;
       sent += size;
+      if (rate <= 0 && !stopping) {
+        const next = chunkFor(sent, startedAt, fullPacks);
+        if (next > 0) ahead = { size: next, chunk: make(next, now()) };
+        // Awaited at the next turn, or dropped at a stop: never unhandled.
+        ahead?.chunk.catch(() => undefined);
+      }
       figures.produced += size;
+      figures.injectedInvalid += injected.invalid;
+      figures.injectedLate += injected.late;
+      figures.injectedOutOfOrder += injected.outOfOrder;
       const sending: Promise<void> = producer
-        .send(config.source.topic, records)
+        .send(config.source.topic, recordsOf(chunk))
         .then(() => {
           figures.acknowledged += size;
         })
@@ -150,64 +141,7 @@ export function startSaleProducer(options: SaleProducerOptions): RunningProducer
     });
   };
 
-  /** `size` sales as records: one per sale, or packed per partition when `packing` > 1. */
-  const makeChunk = (size: number, partitionOf: (key: string) => number): OutgoingRecord[] => {
-    const records: OutgoingRecord[] = [];
-    const packer = packing > 1 ? createSalePacker(packing, records) : undefined;
-    const at = now();
-    for (let i = 0; i < size; i++) {
-      const planned = faults.plan(at);
-      const sale = generator.next(planned.eventTime);
-      const key = String(sale[config.source.key]);
-      const partition = partitionOf(key);
-      if (planned.kind === 'late') figures.injectedLate++;
-      else if (planned.kind === 'out-of-order') figures.injectedOutOfOrder++;
-      if (planned.kind === 'invalid') {
-        // Alone in its message, packed or not: a broken text inside an array would break the array.
-        figures.injectedInvalid++;
-        records.push({ key, value: faults.corrupt(sale), timestamp: at, partition });
-      } else if (packer) {
-        packer.add(partition, sale, planned.eventTime);
-      } else {
-        records.push({ key, value: JSON.stringify(sale), timestamp: planned.eventTime, partition });
-      }
-    }
-    packer?.flush();
-    return records;
-  };
-
   return { done: run(), stop };
-}
-
-/**
- * Packs sales into JSON arrays of up to `packing` sales, one open array per partition. A packed
- * message has no key (its sales have several) and names its partition explicitly; its timestamp
- * is its first sale's event time (what a consumer without an event-time field uses for all).
- * Each array is serialised by one JSON.stringify: no per-sale strings to join.
- */
-export function createSalePacker(
-  packing: number,
-  into: OutgoingRecord[],
-): { add(partition: number, sale: Record<string, unknown>, eventTime: number): void; flush(): void } {
-  const open = new Map<number, { sales: Array<Record<string, unknown>>; timestamp: number }>();
-  const emit = (partition: number, pack: { sales: Array<Record<string, unknown>>; timestamp: number }): void => {
-    into.push({ key: null, value: JSON.stringify(pack.sales), timestamp: pack.timestamp, partition });
-  };
-  return {
-    add(partition, sale, eventTime) {
-      const pack = open.get(partition);
-      if (pack === undefined) {
-        open.set(partition, { sales: [sale], timestamp: eventTime });
-      } else if (pack.sales.push(sale) >= packing) {
-        emit(partition, pack);
-        open.delete(partition);
-      }
-    },
-    flush() {
-      for (const [partition, pack] of open) emit(partition, pack);
-      open.clear();
-    },
-  };
 }
 
 function sleep(ms: number): Promise<void> {

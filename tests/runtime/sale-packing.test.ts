@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { Partitioners, type PartitionMetadata } from 'kafkajs';
 import { createKeyPartitioner, slicesOf, type OutgoingRecord } from '../../src/broker/topic-producer.ts';
-import { createSalePacker } from '../../src/runtime/sale-producer.ts';
+import { createChunkWriter, recordsOf } from '../../src/runtime/sale-chunks.ts';
 
 function kafkajsPartition(key: string, partitionCount: number): number {
   const partitionMetadata: PartitionMetadata[] = Array.from({ length: partitionCount }, (_, partitionId) => ({
@@ -70,38 +70,63 @@ describe('createKeyPartitioner()', () => {
   });
 });
 
-describe('createSalePacker()', () => {
+describe('createChunkWriter()', () => {
   const sale = (customer: string, index: number): Record<string, unknown> => ({ customerName: customer, quantity: index });
+  const asText = (records: OutgoingRecord[]): OutgoingRecord[] => records.map((record) => ({ ...record, value: String(record.value) }));
 
   test('packs up to N sales of one partition per message, as a JSON array, first event time as timestamp', () => {
-    const records: OutgoingRecord[] = [];
-    const packer = createSalePacker(2, records);
-    packer.add(0, sale('a', 1), 100);
-    packer.add(1, sale('b', 2), 101);
-    packer.add(0, sale('c', 3), 102);
-    packer.add(0, sale('d', 4), 103);
-    packer.flush();
-    assert.deepEqual(records, [
+    const writer = createChunkWriter(2, 4);
+    writer.beginPacked(0, 100).text(JSON.stringify(sale('a', 1)));
+    writer.endPacked(0);
+    writer.beginPacked(1, 101).text(JSON.stringify(sale('b', 2)));
+    writer.endPacked(1);
+    writer.beginPacked(0, 102).text(JSON.stringify(sale('c', 3)));
+    writer.endPacked(0);
+    writer.beginPacked(0, 103).text(JSON.stringify(sale('d', 4)));
+    writer.endPacked(0);
+    const chunk = writer.finish({ invalid: 0, late: 0, outOfOrder: 0 });
+    assert.deepEqual(asText(recordsOf(chunk)), [
       { key: null, value: JSON.stringify([sale('a', 1), sale('c', 3)]), timestamp: 100, partition: 0 },
       { key: null, value: JSON.stringify([sale('b', 2)]), timestamp: 101, partition: 1 },
       { key: null, value: JSON.stringify([sale('d', 4)]), timestamp: 103, partition: 0 },
     ]);
   });
 
-  test('loses no sale and never mixes partitions, whatever the order', () => {
+  test('keeps one-sale records with their key, in order, and any text intact', () => {
+    const writer = createChunkWriter(1, 1);
+    const texts = ['{"a":1}', '', 'é 漢字 😀', 'x'.repeat(10_000)];
+    texts.forEach((text, i) => {
+      writer.beginSingle().text(text);
+      writer.endSingle(`key-${i}`, i % 3, 1_000 + i);
+    });
+    const chunk = writer.finish({ invalid: 1, late: 2, outOfOrder: 3 });
+    assert.deepEqual(chunk.injected, { invalid: 1, late: 2, outOfOrder: 3 });
+    assert.deepEqual(
+      asText(recordsOf(chunk)),
+      texts.map((text, i) => ({ key: `key-${i}`, value: text, timestamp: 1_000 + i, partition: i % 3 })),
+    );
+  });
+
+  test('loses no sale and never mixes partitions, whatever the order, past any arena size', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 2, max: 50 }), fc.array(fc.nat(7), { maxLength: 500 }), (packing, partitions) => {
-        const records: OutgoingRecord[] = [];
-        const packer = createSalePacker(packing, records);
-        partitions.forEach((partition, index) => packer.add(partition, { partition, index }, index));
-        packer.flush();
-        const unpacked = records.flatMap((record) => {
-          const sales = JSON.parse(String(record.value)) as Array<{ partition: number; index: number }>;
-          assert.ok(sales.length >= 1 && sales.length <= packing);
-          for (const one of sales) assert.equal(one.partition, record.partition);
-          return sales.map((one) => one.index);
+      fc.property(fc.integer({ min: 2, max: 50 }), fc.array(fc.tuple(fc.nat(7), fc.string({ maxLength: 300, unit: 'binary' })), { maxLength: 500 }), (packing, sales) => {
+        const writer = createChunkWriter(packing, 1);
+        sales.forEach(([partition, note], index) => {
+          writer.beginPacked(partition, index).text(JSON.stringify({ partition, index, note }));
+          writer.endPacked(partition);
         });
-        assert.deepEqual([...unpacked].sort((a, b) => a - b), partitions.map((_, index) => index));
+        const records = recordsOf(writer.finish({ invalid: 0, late: 0, outOfOrder: 0 }));
+        const unpacked = records.flatMap((record) => {
+          const packed = JSON.parse(String(record.value)) as Array<{ partition: number; index: number; note: string }>;
+          assert.ok(packed.length >= 1 && packed.length <= packing);
+          assert.equal(record.timestamp, packed[0]?.index);
+          for (const one of packed) {
+            assert.equal(one.partition, record.partition);
+            assert.equal(one.note, sales[one.index]?.[1]);
+          }
+          return packed.map((one) => one.index);
+        });
+        assert.deepEqual([...unpacked].sort((a, b) => a - b), sales.map((_, index) => index));
       }),
     );
   });

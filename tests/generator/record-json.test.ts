@@ -1,0 +1,117 @@
+/**
+ * compileRecordJson() against its oracle, JSON.stringify: the same text (as UTF-8) for every generated
+ * record, whatever the schema, and for the awkward values a record may hold.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { type JsonSchemaObject } from '../../src/generator/json-schema.ts';
+import { createRecordGenerator } from '../../src/generator/record-generator.ts';
+import { ByteArena } from '../../src/generator/byte-arena.ts';
+import { compileRecordJson } from '../../src/generator/record-json.ts';
+import { loadSaleSchema } from './sale-validator.ts';
+
+const START = Date.UTC(2026, 11, 6, 12, 0, 0);
+
+/** The writer as text: what it writes, decoded, into an arena far too small at first (so it grows). */
+function jsonText(schema: JsonSchemaObject, eventTimeField?: string): (record: Record<string, unknown>) => string {
+  const write = compileRecordJson(schema, eventTimeField);
+  return (record) => {
+    const arena = new ByteArena(1);
+    arena.text('<');
+    write(record, arena);
+    arena.text('>');
+    const text = arena.written().toString('utf8');
+    assert.ok(text.startsWith('<') && text.endsWith('>'));
+    return text.slice(1, -1);
+  };
+}
+
+void describe('compileRecordJson()', () => {
+  void test('writes every generated sale exactly as JSON.stringify does', () => {
+    const schema = loadSaleSchema();
+    for (const seed of [1, 2, 3]) {
+      const generator = createRecordGenerator({ schema, seed, customers: 1_000, eventTimeField: 'timestamp' });
+      const write = jsonText(schema, 'timestamp');
+      for (let i = 0; i < 20_000; i++) {
+        // Event times repeat for a while and then move, as in a producer's chunks.
+        const record = generator.next(START + Math.floor(i / 7) * 13);
+        assert.equal(write(record), JSON.stringify(record));
+      }
+    }
+  });
+
+  void test('writes awkward values as JSON.stringify does', () => {
+    const schema: JsonSchemaObject = {
+      type: 'object',
+      properties: {
+        '2': { type: 'integer' },
+        text: { type: 'string' },
+        nullableText: { type: ['string', 'null'] },
+        count: { type: 'integer' },
+        price: { type: 'number' },
+        at: { type: 'integer', 'x-event-time': true },
+        flag: { type: 'boolean' },
+        nested: { type: 'object', properties: { a: { type: 'string' } } },
+        list: { type: 'array', items: { type: 'number' } },
+        anything: {},
+      },
+    };
+    const write = jsonText(schema);
+    const strings = ['', 'plain', 'quote " here', 'back\\slash', 'tab\tnew\nline', '\u0000\u001f', 'é ü 漢字', '😀 pair', 'lone \ud800 high', 'lone \udc00 low', '\u2028\u2029'];
+    const numbers = [0, -0, 1, -1, 2 ** 31 - 1, 2 ** 31, -(2 ** 31) - 1, 2 ** 53, 1e21, 1e-7, 5e-324, 0.1 + 0.2, 12.34, Number.NaN, Infinity, -Infinity, Number.MAX_VALUE];
+    const others: unknown[] = [null, true, false, 'text', 7, { a: 'b"' }, [1, 2.5], undefined, () => 1, Symbol('s')];
+    const records: Array<Record<string, unknown>> = [];
+    for (const text of strings) records.push({ text, nullableText: text });
+    for (const value of numbers) records.push({ '2': value, count: value, price: value, at: value, list: [value] });
+    for (const value of others) records.push({ '2': value, text: value, nullableText: value, count: value, price: value, at: value, flag: value, nested: value, list: value, anything: value });
+    records.push({});
+    records.push({ anything: undefined });
+    for (const record of records) assert.equal(write(record), JSON.stringify(record), `record ${String(JSON.stringify(record))}`);
+  });
+
+  void test('stays exact past the memo limit and when the event time changes every record', () => {
+    const schema: JsonSchemaObject = { type: 'object', properties: { price: { type: 'number' }, at: { type: 'number', 'x-event-time': true } } };
+    const write = jsonText(schema);
+    for (let i = 0; i < 100_000; i++) {
+      const record = { price: i / 7, at: START + i + 0.5 };
+      assert.equal(write(record), JSON.stringify(record));
+    }
+  });
+
+  void test('matches JSON.stringify for records generated from random schemas', () => {
+    const leaf = fc.oneof(
+      fc.constant<JsonSchemaObject>({ type: 'string' }),
+      fc.constant<JsonSchemaObject>({ type: 'string', format: 'uuid' }),
+      fc.constant<JsonSchemaObject>({ type: 'string', 'x-faker': 'person.fullName', 'x-pool': 'customers' }),
+      fc.array(fc.string({ unit: 'binary' }), { minLength: 1, maxLength: 4 }).map((values): JsonSchemaObject => ({ enum: values })),
+      fc.record({ minimum: fc.integer({ min: -(2 ** 40), max: 2 ** 40 }), span: fc.integer({ min: 0, max: 2 ** 40 }) }).map(({ minimum, span }): JsonSchemaObject => ({ type: 'integer', minimum, maximum: minimum + span })),
+      fc.constantFrom<JsonSchemaObject>({ type: 'number' }, { type: 'number', minimum: 0, maximum: 100, multipleOf: 0.01 }, { type: 'number', minimum: -1e6, maximum: 1e6, multipleOf: 0.5 }, { type: 'number', minimum: 0, maximum: 1e-3 }),
+      fc.constant<JsonSchemaObject>({ type: 'boolean' }),
+      fc.constant<JsonSchemaObject>({ type: ['integer', 'null'] }),
+      fc.constant<JsonSchemaObject>({ type: 'array', items: { type: 'number' }, maxItems: 3 }),
+      fc.constant<JsonSchemaObject>({ type: 'object', properties: { inner: { type: 'string' } }, required: ['inner'] }),
+    );
+    const schemaArbitrary = fc
+      .uniqueArray(fc.tuple(fc.oneof(fc.string({ minLength: 1, maxLength: 8 }), fc.nat({ max: 20 }).map(String)), leaf, fc.boolean()), { minLength: 1, maxLength: 8, selector: ([name]) => name })
+      .map((entries) => ({
+        schema: {
+          type: 'object',
+          properties: Object.fromEntries(entries.map(([name, propertySchema]) => [name, propertySchema])),
+          required: entries.filter(([, , required]) => required).map(([name]) => name),
+        } satisfies JsonSchemaObject,
+        eventTimeField: entries.find(([, propertySchema]) => propertySchema.type === 'integer')?.[0],
+      }));
+    fc.assert(
+      fc.property(schemaArbitrary, fc.integer({ min: 1, max: 1_000 }), ({ schema, eventTimeField }, seed) => {
+        const generator = createRecordGenerator({ schema, seed, customers: 20, eventTimeField });
+        const write = jsonText(schema, eventTimeField);
+        for (let i = 0; i < 50; i++) {
+          const record = generator.next(START + Math.floor(i / 3));
+          assert.equal(write(record), JSON.stringify(record));
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
