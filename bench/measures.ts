@@ -165,33 +165,38 @@ export async function measureConsumerPeakRss(file: string, group: string): Promi
 }
 
 /**
- * A client alone, producing: pre-serialised one-sale messages (no generation, no JSON work in
- * the loop) through the producer the CLI uses for that client (src/broker/data-clients.ts:
- * idempotent, acks -1), chunks of 2,000 with two sends in flight. The ceiling the client puts on
- * `produce` with one sale per message.
+ * A client alone, producing: pre-serialised messages (no generation, no JSON work in the loop)
+ * through the producer the CLI uses for that client (src/broker/data-clients.ts: idempotent,
+ * acks -1), in the CLI's chunks with two sends in flight; `packing` sales per message. The
+ * ceiling the client (and the broker) put on `produce`; returns sales/s.
  */
-export async function measureClientProducer(clientName: DataClientName, brokers: string[], topic: string, partitions: number, sales: number): Promise<number> {
+export async function measureClientProducer(clientName: DataClientName, brokers: string[], topic: string, partitions: number, sales: number, packing = 1): Promise<number> {
   const producer = await dataClients[clientName].connectProducer(benchConnection, brokers, silentLogger);
   try {
     const partitionOf = createKeyPartitioner(partitions);
     const customers = Array.from({ length: 1_000 }, (_, i) => `customer-${i}`);
     const timestamp = Date.now();
+    const sale = (customerName: string, i: number): string => JSON.stringify({ saleId: randomUUID(), customerName, quantity: i % 400, value: 9.99, timestamp });
+    // Packed as the sales producer packs: a JSON array of one partition's sales, and no key.
     const records: OutgoingRecord[] = customers.map((customerName, i) => ({
-      key: customerName,
-      value: JSON.stringify({ saleId: randomUUID(), customerName, quantity: i % 400, value: 9.99, timestamp }),
+      key: packing > 1 ? null : customerName,
+      value: packing > 1 ? `[${Array.from({ length: packing }, (_, j) => sale(customerName, i + j)).join(',')}]` : sale(customerName, i),
       timestamp,
       partition: partitionOf(customerName),
     }));
-    const chunk = Array.from({ length: 2_000 }, (_, i) => records[i % records.length] as OutgoingRecord);
+    // Sends as the CLI's producer makes them flat out: 2,000 one-sale messages, or 6,000 sales packed.
+    const chunk = Array.from({ length: packing > 1 ? Math.ceil(6_000 / packing) : 2_000 }, (_, i) => records[i % records.length] as OutgoingRecord);
     const started = performance.now();
     const inFlight = new Set<Promise<void>>();
-    for (let sent = 0; sent < sales; sent += chunk.length) {
+    let sent = 0;
+    while (sent < sales) {
       const sending: Promise<void> = producer.send(topic, chunk).finally(() => inFlight.delete(sending));
+      sent += chunk.length * packing;
       inFlight.add(sending);
       if (inFlight.size >= 2) await Promise.race(inFlight);
     }
     await Promise.all(inFlight);
-    return sales / ((performance.now() - started) / 1000);
+    return sent / ((performance.now() - started) / 1000);
   } finally {
     await producer.close();
   }
@@ -199,11 +204,11 @@ export async function measureClientProducer(clientName: DataClientName, brokers:
 
 /**
  * A client alone, consuming: a group member (the CLI's for that client, src/broker/data-clients.ts)
- * whose handler only counts records, from the assignment to the `sales`-th record. The ceiling
- * the client puts on `consume` with one sale per message: fetching, decoding the record batches,
- * and the SourceRecord conversion.
+ * whose handler only counts records, from the assignment until `sales` sales (`packing` per
+ * record) have arrived. The ceiling the client puts on `consume`: fetching, decoding the record
+ * batches, and the SourceRecord conversion, with no JSON parsed. Returns sales/s.
  */
-export async function measureClientConsumer(clientName: DataClientName, brokers: string[], topic: string, group: string, sales: number): Promise<number> {
+export async function measureClientConsumer(clientName: DataClientName, brokers: string[], topic: string, group: string, sales: number, packing = 1): Promise<number> {
   let started = 0;
   let seen = 0;
   let finish: (seconds: number) => void = () => undefined;
@@ -221,7 +226,7 @@ export async function measureClientConsumer(clientName: DataClientName, brokers:
         started ||= performance.now();
       },
       onBatch: (_partition, records) => {
-        seen += records.length;
+        seen += records.length * packing;
         if (seen >= sales) finish((performance.now() - started) / 1000);
         return Promise.resolve();
       },

@@ -7,7 +7,8 @@
  *   end to end  emit delay p50/p99 and lag of `run` at a fixed rate
  *   window      updates/s of the window engine alone (bench/window.ts)
  *   memory      peak RSS of a consumer holding 100,000 and 1,000,000 active customers
- *   client      each client library alone (no generation, no parsing): the ceiling it puts on the rows above
+ *   client      each client library alone (no generation, no parsing), 1 and 20 sales per message:
+ *               the ceiling it (and the broker) put on the rows above
  *
  * Every figure is the median of BENCH_RUNS runs (3) with min and max, and every row carries the
  * 1-minute load average seen when its runs started: the machine may be shared.
@@ -259,19 +260,22 @@ async function main(): Promise<void> {
       }
     }
 
-    // 6. Each client alone, one sale per message: what the producer and consumer rows can reach at best.
+    // 6. Each client alone, one sale per message and packed: what the producer and consumer rows can reach at best.
     for (const clientName of only.has('client') ? dataClientNames : []) {
-      const topic = `${id}-client-${clientName}`;
-      topics.push(topic);
-      await ensureTopics(client, [{ topic, partitions }]);
-      await attempt('client', `${clientName} producer alone`, async () => {
-        const result = await repeat(() => measureClientProducer(clientName, broker.brokers, topic, partitions, sizes.producer));
-        record({ group: 'client', name: `${clientName} producer alone, ${sizes.producer.toLocaleString('en-US')} 1-sale messages`, unit: 'messages/s', ...result, how: 'pre-serialised messages through the CLI\'s producer for this client (idempotent, acks -1), 2,000 per send, 2 in flight' });
-      });
-      await attempt('client', `${clientName} consumer alone`, async () => {
-        const result = await repeat((run) => measureClientConsumer(clientName, broker.brokers, topic, `${id}-client-${clientName}-${run}`, sizes.producer * runs));
-        record({ group: 'client', name: `${clientName} consumer alone, ${(sizes.producer * runs).toLocaleString('en-US')} messages`, unit: 'messages/s', ...result, how: 'the CLI\'s group member for this client with a handler that only counts; assignment -> last record' });
-      });
+      for (const messages of [1, packing]) {
+        const topic = `${id}-client-${clientName}-${messages}`;
+        const shape = messages > 1 ? `${messages}-sale messages` : '1-sale messages';
+        topics.push(topic);
+        await ensureTopics(client, [{ topic, partitions }]);
+        await attempt('client', `${clientName} producer alone, ${shape}`, async () => {
+          const result = await repeat(() => measureClientProducer(clientName, broker.brokers, topic, partitions, sizes.producer, messages));
+          record({ group: 'client', name: `${clientName} producer alone, ${sizes.producer.toLocaleString('en-US')} sales in ${shape}`, unit: 'sales/s', ...result, how: 'pre-serialised messages through the CLI\'s producer for this client (idempotent, acks -1), the CLI\'s chunks (2,000 messages, or 6,000 sales packed), 2 in flight' });
+        });
+        await attempt('client', `${clientName} consumer alone, ${shape}`, async () => {
+          const result = await repeat((run) => measureClientConsumer(clientName, broker.brokers, topic, `${id}-client-${clientName}-${messages}-${run}`, sizes.producer * runs, messages));
+          record({ group: 'client', name: `${clientName} consumer alone, ${(sizes.producer * runs).toLocaleString('en-US')} sales in ${shape}`, unit: 'sales/s', ...result, how: 'the CLI\'s group member for this client with a handler that only counts (no JSON parsed); assignment -> last record' });
+        });
+      }
     }
   } finally {
     await deleteTopics(client, [...new Set(topics)]).catch((error: unknown) => log.warn('could not delete the bench topics', { error: (error as Error).message }));
