@@ -49,29 +49,32 @@ export function randomInt(random: Random, min: number, max: number): number {
   return min + Math.floor((wide / 2 ** 53) * span);
 }
 
-const HEX_BYTE = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
-
-function hexWord(word: number): string {
-  return (
-    (HEX_BYTE[(word >>> 24) & 0xff] as string) +
-    (HEX_BYTE[(word >>> 16) & 0xff] as string) +
-    (HEX_BYTE[(word >>> 8) & 0xff] as string) +
-    (HEX_BYTE[word & 0xff] as string)
-  );
-}
+/** ASCII codes of the 16 hex digits, lower case. */
+const HEX_DIGIT = Array.from({ length: 16 }, (_, digit) => digit.toString(16).charCodeAt(0));
+/** Where the 32 hex digits of a UUID go among its 36 characters (the rest are dashes). */
+const UUID_DIGIT_AT = Array.from({ length: 36 }, (_, at) => at).filter((at) => at !== 8 && at !== 13 && at !== 18 && at !== 23);
+/** The character codes of the UUID being made: one array, refilled each time. */
+const uuidCodes = new Array<number>(36).fill(0x2d);
 
 /**
  * A random (version 4, RFC 9562 variant) UUID from the PRNG: about 10x faster than
- * faker.string.uuid() and deterministic with the generator's seed.
+ * faker.string.uuid() and deterministic with the generator's seed. Made from its character codes
+ * in one piece: joining pieces would leave V8 a tree of strings to flatten when it is written out.
  */
 export function randomUuid(random: Random): string {
-  const w0 = (random() * TWO_POW_32) >>> 0;
-  // Version nibble 4 in bits 12-15 of the third group.
-  const w1 = ((((random() * TWO_POW_32) >>> 0) & 0xffff0fff) | 0x00004000) >>> 0;
-  // Variant bits 10xx at the top of the fourth group.
-  const w2 = ((((random() * TWO_POW_32) >>> 0) & 0x3fffffff) | 0x80000000) >>> 0;
-  const w3 = (random() * TWO_POW_32) >>> 0;
-  const h1 = hexWord(w1);
-  const h2 = hexWord(w2);
-  return `${hexWord(w0)}-${h1.slice(0, 4)}-${h1.slice(4)}-${h2.slice(0, 4)}-${h2.slice(4)}${hexWord(w3)}`;
+  const words = [
+    (random() * TWO_POW_32) >>> 0,
+    // Version nibble 4 in bits 12-15 of the third group.
+    ((((random() * TWO_POW_32) >>> 0) & 0xffff0fff) | 0x00004000) >>> 0,
+    // Variant bits 10xx at the top of the fourth group.
+    ((((random() * TWO_POW_32) >>> 0) & 0x3fffffff) | 0x80000000) >>> 0,
+    (random() * TWO_POW_32) >>> 0,
+  ];
+  for (let w = 0; w < 4; w++) {
+    const word = words[w] as number;
+    for (let digit = 0; digit < 8; digit++) {
+      uuidCodes[UUID_DIGIT_AT[w * 8 + digit] as number] = HEX_DIGIT[(word >>> (28 - 4 * digit)) & 15] as number;
+    }
+  }
+  return String.fromCharCode.apply(null, uuidCodes);
 }
