@@ -53,6 +53,16 @@ export function createFetcher(
   let api: Promise<FetchApi> | undefined;
   /** Set by an answer saying a leader may have moved: the next fetch reads the metadata anew. */
   let metadataStale = false;
+  /**
+   * Per partition, the round in which it last brought records. Each request lists the partitions
+   * least recently served first, as the Java consumer does: the broker fills a fetch in request
+   * order, and a record batch larger than the per-partition limit is returned only to the first
+   * partition (KIP-74). In a fixed order, the first partition took every fetch and the others,
+   * whose next batch did not fit, got nothing until it was drained: in a backlog of 10 million
+   * packed sales they went idle, the watermark moved on without them, and their sales came in late.
+   */
+  const lastServed = new Map<number, number>();
+  let round = 0;
   const chooseApi = async (instance: Consumer): Promise<FetchApi> => {
     const supported = await instance.listApis();
     const highest = supported.find((entry) => entry.apiKey === fetchV17.api.key)?.maxVersion ?? -1;
@@ -94,7 +104,8 @@ export function createFetcher(
     const topicMetadata = metadata.topics.get(topic);
     if (!topicMetadata) throw new Error(`topic ${topic} is not in the cluster's metadata`);
     const byLeader = new Map<number, FetchRequestTopic>();
-    for (const partition of partitions) {
+    const fairOrder = [...partitions].sort((a, b) => (lastServed.get(a) ?? -1) - (lastServed.get(b) ?? -1) || a - b);
+    for (const partition of fairOrder) {
       const fetchOffset = from.get(partition);
       const leader = topicMetadata.partitions[partition]?.leader;
       if (fetchOffset === undefined || leader === undefined) continue;
@@ -105,13 +116,20 @@ export function createFetcher(
       }
       request.partitions.push({ partition, fetchOffset, partitionMaxBytes: settings.maxBytesPerPartition, currentLeaderEpoch: -1, lastFetchedEpoch: -1 });
     }
-    return Promise.all(
+    const responses = await Promise.all(
       [...byLeader].map(([node, request]) => {
         const broker = metadata.brokers.get(node);
         if (!broker) throw Object.assign(new Error(`node ${node}, the leader of ${topic}, is not in the cluster's metadata`), { retriable: true });
         return fetchFrom(instance, broker, request);
       }),
     );
+    round++;
+    for (const response of responses) {
+      for (const topicResponse of response.responses) {
+        for (const { partitionIndex, records } of topicResponse.partitions) if (records.length > 0) lastServed.set(partitionIndex, round);
+      }
+    }
+    return responses;
   };
 }
 

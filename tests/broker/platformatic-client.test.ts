@@ -336,6 +336,33 @@ test('a batch is handled before the next is delivered (back-pressure)', async (t
   assert.equal(overlapped, false);
 });
 
+test('every partition is served when its record batches are larger than the per-partition fetch limit', async (t) => {
+  // The broker returns a batch larger than the per-partition limit only to the first partition
+  // of a fetch (KIP-74); fetching the partitions in a fixed order served partition 0 alone until
+  // it was drained. Here each partition holds three batches of ~300 KB (limit: 128 KiB).
+  const setup = await freshTopic(t, 'pf-fair', 3);
+  const producer = await ourProducer(t, setup.brokers);
+  const value = 'x'.repeat(3_000);
+  for (let round = 0; round < 3; round++) {
+    for (let partition = 0; partition < 3; partition++) {
+      await producer.send(setup.topic, Array.from({ length: 100 }, (_, i) => ({ key: `k${i}`, value, partition })));
+    }
+  }
+  const order: number[] = [];
+  const member = recorder(900);
+  const handler: GroupConsumerHandler = {
+    ...member.handler,
+    onBatch: (partition, batch, highWatermark, heartbeat) => {
+      order.push(partition);
+      return member.handler.onBatch(partition, batch, highWatermark, heartbeat);
+    },
+  };
+  await ourMember(t, setup, uniqueGroup('pf-fair'), handler);
+  await within(member.until, 60_000, 'the 900 records arriving');
+  assert.deepEqual([...new Set(order.slice(0, 3))].sort(), [0, 1, 2], `the first three batches come from all three partitions (order: ${order.join(' ')})`);
+  assert.equal(member.records.length, 900);
+});
+
 test('stop() leaves the group and leaves no sockets or timers behind', async (t) => {
   const setup = await freshTopic(t, 'pf-stop', 2);
   const producer = await ourProducer(t, setup.brokers);
