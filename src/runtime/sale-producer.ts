@@ -40,7 +40,8 @@ export interface RunningProducer {
 /**
  * Sends in flight at once. Both producers send an idempotent producer's requests one at a time
  * (src/broker/resending-queue.ts says why), so more only queue (and hold memory); two let the
- * next chunk be generated while one is on the wire.
+ * next chunk be encoded while one is on the wire (the chunk after it is being made on the
+ * generator thread meanwhile).
  */
 const maxInFlight = 2;
 /**
