@@ -41,41 +41,37 @@ export function compileRecordJson(schema: JsonSchemaObject, eventTimeField?: str
     let written = 0;
     for (const field of fields) {
       const value = record[field.name];
-      if (value === undefined) continue;
-      if (typeof value !== 'string' && typeof value !== 'number' && stringify(value) === undefined) continue;
+      if (typeof value === 'string' || typeof value === 'number') {
+        arena.bytes(written++ === 0 ? field.first : field.next);
+        field.write(value, arena);
+        continue;
+      }
+      // Anything else (booleans, null, arrays, objects) is rare here: JSON.stringify writes it,
+      // and leaves out, as it would, a property whose value has no JSON form (undefined, a function).
+      const text: string | undefined = value === undefined ? undefined : JSON.stringify(value);
+      if (text === undefined) continue;
       arena.bytes(written++ === 0 ? field.first : field.next);
-      field.write(value, arena);
+      arena.text(text);
     }
     if (written === 0) arena.byte(0x7b); // {
     arena.byte(0x7d); // }
   };
 }
 
-/** Writes a value that has a JSON form. */
-type ValueWriter = (value: unknown, arena: ByteArena) => void;
+/** Writes a string or number value. */
+type ValueWriter = (value: string | number, arena: ByteArena) => void;
 
 function valueWriter(schema: JsonSchemaObject, isEventTime: boolean): ValueWriter {
   const type = effectiveType(schema, '');
-  if (type === 'integer' || type === 'number') {
-    const text = isEventTime ? lastValueNumberText() : memoNumberText();
-    return (value, arena) => {
-      if (typeof value === 'number') arena.text(text(value));
-      else writeAnyValue(value, arena);
-    };
-  }
-  return writeAnyValue;
+  const text = type !== 'integer' && type !== 'number' ? plainNumberText : isEventTime ? lastValueNumberText() : memoNumberText();
+  // Strings are copied as they are when JSON needs no escape in them (ByteArena.jsonString).
+  return (value, arena) => {
+    if (typeof value === 'string') arena.jsonString(value);
+    else arena.text(text(value));
+  };
 }
 
-/** Strings copied as they are when JSON needs no escape in them; anything else by JSON.stringify. */
-function writeAnyValue(value: unknown, arena: ByteArena): void {
-  if (typeof value === 'string') arena.jsonString(value);
-  else arena.text(stringify(value) ?? 'null');
-}
-
-/** JSON.stringify leaves out properties whose value has no JSON form (functions, symbols). */
-const stringify = (value: unknown): string | undefined => JSON.stringify(value);
-
-/** Small integers have a cached text in V8; everything else (and non-finite: null) is spelled out. */
+/** A number as JSON.stringify writes it. Small integers have a cached text in V8; everything else (and non-finite: null) is spelled out. */
 function plainNumberText(value: number): string {
   if ((value | 0) === value) return `${value}`;
   return Number.isFinite(value) ? String(value) : 'null';

@@ -93,18 +93,21 @@ export function startSaleProducer(options: SaleProducerOptions): RunningProducer
     const fullPacks = packing > 1 ? packing * partitionCount : 1;
     const startedAt = now();
     const inFlight = new Set<Promise<void>>();
-    /** Flat out: the chunk being made while the previous one is sent. */
+    /**
+     * Flat out: the chunk being made while the previous one is sent. It is always sent next: the
+     * thread has already drawn its sales from the seeded stream, so dropping it would skip them.
+     */
     let ahead: { size: number; chunk: Promise<SaleChunk> } | undefined;
     let sent = 0;
     let failure: Error | undefined;
     log.info('producer started', { topic: config.source.topic, rate, count, packing });
     while (!stopping && failure === undefined && (count === null || sent < count)) {
-      const size = chunkFor(sent, startedAt, fullPacks);
+      const size = ahead?.size ?? chunkFor(sent, startedAt, fullPacks);
       if (size === 0) {
         await sleep(rate > 0 ? Math.max(1, Math.min(50, 1000 / rate)) : 1);
         continue;
       }
-      const made = ahead?.size === size ? ahead.chunk : make(size, now());
+      const made = ahead?.chunk ?? make(size, now());
       ahead = undefined;
       const chunk = await made;
       const { injected } = chunk;

@@ -1,6 +1,6 @@
 /**
- * Worker threads that answer requests in order: the producer's generator thread and the
- * consumer's decoder thread. Both sides live here:
+ * Worker threads that answer requests in order (the producer's generator thread). Both sides
+ * live here:
  *
  *   main:   startRequestWorker(entry, data) ─► request(r) ─► request(r) ─► ... ─► close()
  *   thread: serveRequests(setup)   setup(data) once ─► 'ready' (or 'failed': the reason)
@@ -15,7 +15,7 @@ import { parentPort, Worker, workerData } from 'node:worker_threads';
 /** Requests answered in order by a worker thread. */
 export interface RequestWorker<Request, Response> {
   /** Rejects when the handler threw, or the thread failed or was closed. */
-  request(request: Request, transfer?: ArrayBuffer[]): Promise<Response>;
+  request(request: Request): Promise<Response>;
   /** Ends the thread; requests still open are rejected. */
   close(): Promise<void>;
 }
@@ -61,11 +61,11 @@ export async function startRequestWorker<Request, Response>(entry: URL, data: un
   }
   ready = undefined;
   return {
-    request(request, transfer = []) {
+    request(request) {
       if (ended) return Promise.reject(ended);
       return new Promise<Response>((resolve, reject) => {
         waiting.push({ resolve, reject });
-        worker.postMessage(request, transfer);
+        worker.postMessage(request);
       });
     },
     async close() {
