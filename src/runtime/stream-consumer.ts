@@ -20,7 +20,8 @@ import { type ClosedWindow, type WindowEngine } from '../window/types.ts';
 import { notifyBatch, notifyWindowsWritten, type PipelineMetrics } from './metrics.ts';
 import { crashPoint } from './crash-points.ts';
 import { deadLetterOf } from './dead-letter.ts';
-import { createSalesDecoder, packedElementJson, type PackedElement } from './record-decoder.ts';
+import { type SaleColumns } from './flat-sale-reader.ts';
+import { createPlainSalesReader, createSalesDecoder, packedElementJson, type PackedElement } from './record-decoder.ts';
 import { type SinkSet } from './sink-writer.ts';
 
 /** The parts of the pipeline config the consumer reads. */
@@ -70,13 +71,17 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
   const { config, metrics, log, sinks, deadLetters } = options;
   const now = options.now ?? Date.now;
   const figures = metrics.consumer;
-  const decode = createSalesDecoder({
+  const decoderOptions = {
     saleSchema: config.source.saleSchema,
     groupBy: config.aggregate.groupBy,
     sum: config.aggregate.sum,
     eventTime: config.source.eventTime,
     maxRecordBytes: config.source.maxRecordBytes,
-  });
+  };
+  // Plainly valid records are read straight into the batch's columns; the others, and every
+  // rejection, go through the decoder, which says why.
+  const readPlainSales = createPlainSalesReader(decoderOptions);
+  const decode = createSalesDecoder(decoderOptions);
   const processingTime = config.window.time === 'processing';
   // The engine's clock (for idle partitions) stands still while the broker is unreachable and
   // then resumes where it stopped: an outage is not traffic stopping, and the records sent just
@@ -191,34 +196,38 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
       // Decode everything first, then hand the valid sales to the engine as one columnar batch. A
       // record holds one sale or a packed array of them: per sale, its record and its index in the
       // array (-1: the record is the sale), to dead-letter a late sale alone.
-      const keys: string[] = [];
-      const amounts: number[] = [];
-      const eventTimes: number[] = [];
+      const sales: SaleColumns = { keys: [], amounts: [], eventTimes: [], elements: [] };
+      const { keys, amounts, eventTimes } = sales;
       const offsets: number[] = [];
       const saleRecords: SourceRecord[] = [];
-      const saleElements: number[] = [];
       let invalidSales = 0;
       for (const record of records) {
-        const results = decode(record.value, record.timestamp, record.key?.length ?? 0);
-        for (const decoded of results) {
-          if (!decoded.ok) {
-            invalidSales++;
-            figures.invalidByReason.set(decoded.reason, (figures.invalidByReason.get(decoded.reason) ?? 0) + 1);
-            rejected.push(deadLetter(record, decoded.reason, decoded.detail, decoded.element));
-            continue;
+        const first = keys.length;
+        const keyBytes = record.key?.length ?? 0;
+        if (!readPlainSales(record.value, record.timestamp, keyBytes, sales)) {
+          for (const decoded of decode(record.value, record.timestamp, keyBytes)) {
+            if (!decoded.ok) {
+              invalidSales++;
+              figures.invalidByReason.set(decoded.reason, (figures.invalidByReason.get(decoded.reason) ?? 0) + 1);
+              rejected.push(deadLetter(record, decoded.reason, decoded.detail, decoded.element));
+              continue;
+            }
+            keys.push(decoded.sale.key);
+            amounts.push(decoded.sale.amount);
+            eventTimes.push(decoded.sale.eventTime);
+            sales.elements.push(decoded.element ?? -1);
           }
-          keys.push(decoded.sale.key);
-          amounts.push(decoded.sale.amount);
-          eventTimes.push(processingTime ? startedAt : decoded.sale.eventTime);
+        }
+        for (let sale = first; sale < keys.length; sale++) {
           offsets.push(record.offset);
           saleRecords.push(record);
-          saleElements.push(decoded.element ?? -1);
         }
       }
+      if (processingTime) eventTimes.fill(startedAt);
       const outcome = engine.addBatch({ partition, keys, amounts, eventTimes, offsets, now: engineNow() });
       for (const { index, lateBy } of outcome.late) {
         const record = saleRecords[index];
-        const at = saleElements[index] ?? -1;
+        const at = sales.elements[index] ?? -1;
         if (!record) continue;
         const json = at < 0 ? undefined : packedElementJson(record.value, at);
         rejected.push(deadLetter(record, 'late', `${lateBy} ms behind the closed windows`, json === undefined ? undefined : { index: at, json }));

@@ -1,0 +1,336 @@
+/**
+ * The consumer's fast path: reads the sales of a record straight from its bytes when the record
+ * is plainly valid, without decoding the text, building objects, or walking them again to
+ * validate. Anything out of the ordinary is left to the reference decoder (record-decoder.ts),
+ * which gives every rejection its reason: this reader never rejects, it only says "not sure".
+ *
+ *   bytes ─► { "name": value, ... }  or  [ {...}, {...} ]
+ *              │ each value: ASCII string without escapes, plain decimal number, true/false/null
+ *              │ each property known, once; every required property present
+ *              ▼
+ *            the property's own compiled validator (the same Ajv, the same keywords)
+ *              ▼
+ *            key, amount, event time appended to the batch's columns
+ *
+ * It agrees with JSON.parse + the schema's validator by construction: a value is produced only in
+ * forms whose JSON.parse result is certain (an ASCII string without escapes is its bytes; a
+ * decimal of at most 15 digits without exponent is m / 10^k, both exact doubles, so the division
+ * is the correctly rounded value JSON.parse gives), and each value is checked by the validator
+ * compiled from its property's schema. Whole-object keywords other than `type: object`,
+ * `properties`, `required` and `additionalProperties: false` are not handled: such a schema gets
+ * no fast path at all. A packed record is read whole or not at all, so that its sales are counted
+ * once whichever path reads them.
+ */
+/** A batch's sales as columns; `elements` is the index in a packed record, -1 for a single sale. */
+export interface SaleColumns {
+  keys: string[];
+  amounts: number[];
+  eventTimes: number[];
+  elements: number[];
+}
+
+/**
+ * Appends the record's sales to `into` and returns true, or returns false and leaves `into` as it
+ * was: the record needs the reference decoder.
+ */
+export type FlatSaleReader = (bytes: Buffer, kafkaTimestamp: number, into: SaleColumns) => boolean;
+
+/** Whether one property's value is valid by the property's schema. */
+export type PropertyCheck = (value: unknown) => boolean;
+
+export interface FlatSaleReaderOptions {
+  /** The parsed sale JSON Schema. */
+  saleSchema: object;
+  groupBy: string;
+  sum: string;
+  /** Field with the event time; undefined -> the Kafka record time. */
+  eventTime: string | undefined;
+  /** Compiles one property's schema with the sale schema's Ajv (same keywords, formats and options). */
+  compileProperty: (schema: unknown) => PropertyCheck;
+  /** What the reference decoder does with the event-time field's value. */
+  toEpochMs: (value: unknown) => number | undefined;
+}
+
+/** Keywords of the sale schema's root that change nothing about which records are valid. */
+const annotations = new Set(['$schema', '$id', '$comment', 'title', 'description', 'examples', 'default', 'deprecated', 'readOnly', 'writeOnly']);
+const structural = new Set(['type', 'properties', 'required', 'additionalProperties']);
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const MINUS = 0x2d;
+const DOT = 0x2e;
+const ZERO = 0x30;
+const NINE = 0x39;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const NOT_SURE = -1;
+/** A decimal of at most this many digits is an exact integer over an exact power of ten. */
+const maxDigits = 15;
+const powersOfTen = Array.from({ length: maxDigits + 1 }, (_, k) => 10 ** k);
+
+/** JSON whitespace: space, tab, line feed, carriage return. */
+const isWhitespace = new Uint8Array(256);
+for (const code of [0x20, 0x09, 0x0a, 0x0d]) isWhitespace[code] = 1;
+/** Bytes that stand for themselves inside a JSON string: printable ASCII (and DEL) except `"` and `\`. */
+const isPlainStringByte = new Uint8Array(256);
+for (let code = 0x20; code < 0x80; code++) isPlainStringByte[code] = code === QUOTE || code === BACKSLASH ? 0 : 1;
+
+/**
+ * Compiles the fast path for a sale schema, or returns undefined when the schema is outside what
+ * it handles (see the module comment); the reference decoder then reads every record.
+ */
+export function compileFlatSaleReader(options: FlatSaleReaderOptions): FlatSaleReader | undefined {
+  const schema = options.saleSchema as Record<string, unknown>;
+  for (const keyword of Object.keys(schema)) {
+    if (!annotations.has(keyword) && !structural.has(keyword) && !keyword.startsWith('x-')) return undefined;
+  }
+  const properties = schema['properties'];
+  const required = schema['required'] ?? [];
+  if (schema['type'] !== 'object' || schema['additionalProperties'] !== false) return undefined;
+  if (typeof properties !== 'object' || properties === null || Array.isArray(properties) || !Array.isArray(required)) return undefined;
+
+  const names = Object.keys(properties);
+  // Property names are compared byte for byte with the record's raw keys: only names whose JSON
+  // form is their bytes (printable ASCII, no quote or backslash) can be.
+  // `__proto__` is left out: it is the one name where a parsed object and a plain read could differ.
+  if (names.some((name) => name === '__proto__' || ![...name].every((char) => char.charCodeAt(0) < 0x80 && isPlainStringByte[char.charCodeAt(0)] === 1))) return undefined;
+  if (!required.every((name): name is string => typeof name === 'string' && names.includes(name))) return undefined;
+  let validators: PropertyCheck[];
+  try {
+    validators = names.map((name) => options.compileProperty((properties as Record<string, unknown>)[name]));
+  } catch {
+    // A property schema that does not stand alone ($ref to the root, say): no fast path.
+    return undefined;
+  }
+
+  const nameBytes = names.map((name) => Buffer.from(name, 'latin1'));
+  const requiredIndexes = required.map((name) => names.indexOf(name));
+  const groupByIndex = names.indexOf(options.groupBy);
+  const sumIndex = names.indexOf(options.sum);
+  const eventTimeIndex = options.eventTime === undefined ? -1 : names.indexOf(options.eventTime);
+  if (groupByIndex < 0 || sumIndex < 0 || (options.eventTime !== undefined && eventTimeIndex < 0)) return undefined;
+  const { toEpochMs } = options;
+  // Properties that only say "a string in uuid format" (the sale id): a value of that exact
+  // 36-character form is checked on its bytes, without making a string nobody reads. Any other
+  // form (the urn: prefix, escapes) goes through the property's validator as usual.
+  const isPlainUuid = Uint8Array.from(names, (name, p) =>
+    p !== groupByIndex && p !== sumIndex && p !== eventTimeIndex && isPlainUuidSchema((properties as Record<string, unknown>)[name]) ? 1 : 0,
+  );
+  const values = new Array<unknown>(names.length);
+  /** Per property, the object it was last seen in: a stamp instead of clearing a set per object. */
+  const seenIn = new Float64Array(names.length);
+  let objectStamp = 0;
+  // The value being read, set by readValue (a second return value without an allocation).
+  let readValueResult: unknown;
+
+  /** Whether property `p`'s name, then its closing quote, starts at `start`. */
+  const nameAt = (bytes: Buffer, start: number, p: number): boolean => {
+    const name = nameBytes[p] as Buffer;
+    const length = name.length;
+    for (let i = 0; i < length; i++) if (bytes[start + i] !== name[i]) return false;
+    return bytes[start + length] === QUOTE;
+  };
+
+  /** Index of the property whose name is bytes [start, end), or -1. */
+  const propertyAt = (bytes: Buffer, start: number, end: number): number => {
+    const length = end - start;
+    for (let p = 0; p < nameBytes.length; p++) {
+      const name = nameBytes[p] as Buffer;
+      if (name.length !== length) continue;
+      let i = 0;
+      while (i < length && bytes[start + i] === name[i]) i++;
+      if (i === length) return p;
+    }
+    return -1;
+  };
+
+  /** Reads a string, number or literal at `at` into readValueResult; returns the position after it. */
+  const readValue = (bytes: Buffer, at: number, end: number): number => {
+    const first = bytes[at];
+    if (first === QUOTE) {
+      const start = at + 1;
+      let i = start;
+      while (i < end && isPlainStringByte[bytes[i] as number] === 1) i++;
+      if (i >= end || bytes[i] !== QUOTE) return NOT_SURE;
+      readValueResult = bytes.toString('latin1', start, i);
+      return i + 1;
+    }
+    if (first === MINUS || (first !== undefined && first >= ZERO && first <= NINE)) return readNumber(bytes, at, end);
+    if (first === 0x74 && bytes[at + 1] === 0x72 && bytes[at + 2] === 0x75 && bytes[at + 3] === 0x65) {
+      readValueResult = true;
+      return at + 4;
+    }
+    if (first === 0x66 && bytes[at + 1] === 0x61 && bytes[at + 2] === 0x6c && bytes[at + 3] === 0x73 && bytes[at + 4] === 0x65) {
+      readValueResult = false;
+      return at + 5;
+    }
+    if (first === 0x6e && bytes[at + 1] === 0x75 && bytes[at + 2] === 0x6c && bytes[at + 3] === 0x6c) {
+      readValueResult = null;
+      return at + 4;
+    }
+    return NOT_SURE;
+  };
+
+  /** `-?(0|[1-9][0-9]*)(\.[0-9]+)?` of at most 15 digits; an exponent or more digits is not sure. */
+  const readNumber = (bytes: Buffer, at: number, end: number): number => {
+    const negative = bytes[at] === MINUS;
+    let i = negative ? at + 1 : at;
+    const firstDigit = i;
+    let mantissa = 0;
+    let digits = 0;
+    while (i < end) {
+      const code = bytes[i] as number;
+      if (code < ZERO || code > NINE) break;
+      mantissa = mantissa * 10 + (code - ZERO);
+      digits++;
+      i++;
+    }
+    if (digits === 0 || (digits > 1 && bytes[firstDigit] === ZERO)) return NOT_SURE;
+    let fractionDigits = 0;
+    if (bytes[i] === DOT) {
+      i++;
+      while (i < end) {
+        const code = bytes[i] as number;
+        if (code < ZERO || code > NINE) break;
+        mantissa = mantissa * 10 + (code - ZERO);
+        fractionDigits++;
+        i++;
+      }
+      if (fractionDigits === 0) return NOT_SURE;
+    }
+    if (digits + fractionDigits > maxDigits) return NOT_SURE;
+    const next = bytes[i];
+    if (next === 0x65 || next === 0x45) return NOT_SURE;
+    const magnitude = fractionDigits === 0 ? mantissa : mantissa / (powersOfTen[fractionDigits] as number);
+    readValueResult = negative ? -magnitude : magnitude;
+    return i;
+  };
+
+  const skipWhitespace = (bytes: Buffer, at: number, end: number): number => {
+    while (at < end && isWhitespace[bytes[at] as number] === 1) at++;
+    return at;
+  };
+
+  /** Reads one sale object at `at` and appends it; returns the position after it, or NOT_SURE. */
+  const readSale = (bytes: Buffer, at: number, end: number, kafkaTimestamp: number, element: number, into: SaleColumns): number => {
+    if (bytes[at] !== OPEN_BRACE) return NOT_SURE;
+    const stamp = ++objectStamp;
+    let expected = 0;
+    at = skipWhitespace(bytes, at + 1, end);
+    if (bytes[at] !== CLOSE_BRACE) {
+      for (;;) {
+        if (bytes[at] !== QUOTE) return NOT_SURE;
+        const nameStart = at + 1;
+        // Records usually list the properties in the schema's order: try the next one first.
+        let property = expected < nameBytes.length && nameAt(bytes, nameStart, expected) ? expected : -1;
+        let i = property < 0 ? nameStart : nameStart + (nameBytes[property] as Buffer).length;
+        if (property < 0) {
+          while (i < end && isPlainStringByte[bytes[i] as number] === 1) i++;
+          if (bytes[i] !== QUOTE) return NOT_SURE;
+          property = propertyAt(bytes, nameStart, i);
+        }
+        expected = property + 1;
+        // An unknown property (additionalProperties: false) or a repeated one: the reference
+        // decoder says what is wrong, or which of the repeats counts.
+        if (property < 0 || seenIn[property] === stamp) return NOT_SURE;
+        seenIn[property] = stamp;
+        at = skipWhitespace(bytes, i + 1, end);
+        if (bytes[at] !== COLON) return NOT_SURE;
+        at = skipWhitespace(bytes, at + 1, end);
+        const afterUuid = isPlainUuid[property] === 1 ? uuidEndAt(bytes, at) : NOT_SURE;
+        if (afterUuid !== NOT_SURE) {
+          // A plain uuid property whose value is a plain uuid: valid, and never needed as text.
+          at = afterUuid;
+        } else {
+          at = readValue(bytes, at, end);
+          if (at === NOT_SURE) return NOT_SURE;
+          const value = readValueResult;
+          if (!(validators[property] as PropertyCheck)(value)) return NOT_SURE;
+          values[property] = value;
+        }
+        at = skipWhitespace(bytes, at, end);
+        const separator = bytes[at];
+        if (separator === CLOSE_BRACE) break;
+        if (separator !== COMMA) return NOT_SURE;
+        at = skipWhitespace(bytes, at + 1, end);
+      }
+    }
+    for (const index of requiredIndexes) if (seenIn[index] !== stamp) return NOT_SURE;
+    // A sale without its key, amount or event time: the reference decoder decides what it means.
+    if (seenIn[groupByIndex] !== stamp || seenIn[sumIndex] !== stamp) return NOT_SURE;
+    let eventTime = kafkaTimestamp;
+    if (eventTimeIndex >= 0) {
+      const time = seenIn[eventTimeIndex] === stamp ? toEpochMs(values[eventTimeIndex]) : undefined;
+      if (time === undefined) return NOT_SURE;
+      eventTime = time;
+    }
+    into.keys.push(String(values[groupByIndex]));
+    into.amounts.push(Number(values[sumIndex]));
+    into.eventTimes.push(eventTime);
+    into.elements.push(element);
+    return at + 1;
+  };
+
+  const readRecord = (bytes: Buffer, kafkaTimestamp: number, into: SaleColumns): boolean => {
+    const end = bytes.length;
+    let at = skipWhitespace(bytes, 0, end);
+    if (bytes[at] === OPEN_BRACKET) {
+      at = skipWhitespace(bytes, at + 1, end);
+      // An empty array is a rejection; the reference decoder words it.
+      if (bytes[at] === CLOSE_BRACKET) return false;
+      for (let element = 0; ; element++) {
+        at = readSale(bytes, at, end, kafkaTimestamp, element, into);
+        if (at === NOT_SURE) return false;
+        at = skipWhitespace(bytes, at, end);
+        const separator = bytes[at];
+        if (separator === CLOSE_BRACKET) break;
+        if (separator !== COMMA) return false;
+        at = skipWhitespace(bytes, at + 1, end);
+      }
+      at++;
+    } else {
+      at = readSale(bytes, at, end, kafkaTimestamp, -1, into);
+      if (at === NOT_SURE) return false;
+    }
+    return skipWhitespace(bytes, at, end) === end;
+  };
+
+  return (bytes, kafkaTimestamp, into) => {
+    const before = into.keys.length;
+    if (readRecord(bytes, kafkaTimestamp, into)) return true;
+    // Not sure after all: undo what this record appended, so the reference decoder starts clean.
+    into.keys.length = before;
+    into.amounts.length = before;
+    into.eventTimes.length = before;
+    into.elements.length = before;
+    return false;
+  };
+}
+
+/** `{ type: 'string', format: 'uuid' }` and annotations only: nothing else decides validity. */
+function isPlainUuidSchema(schema: unknown): boolean {
+  if (typeof schema !== 'object' || schema === null) return false;
+  const keywords = schema as Record<string, unknown>;
+  if (keywords['type'] !== 'string' || keywords['format'] !== 'uuid') return false;
+  return Object.keys(keywords).every((keyword) => keyword === 'type' || keyword === 'format' || annotations.has(keyword) || keyword.startsWith('x-'));
+}
+
+/** What each of a uuid's 36 characters must be: 1 a hex digit (either case), 2 a dash. */
+const uuidLayout = Uint8Array.from({ length: 36 }, (_, i) => (i === 8 || i === 13 || i === 18 || i === 23 ? 2 : 1));
+const uuidByteClass = new Uint8Array(256);
+for (const char of '0123456789abcdefABCDEF') uuidByteClass[char.charCodeAt(0)] = 1;
+uuidByteClass[MINUS] = 2;
+
+/**
+ * The position after a quoted 8-4-4-4-12 hex uuid starting at `at` (the opening quote), or
+ * NOT_SURE: exactly the 36-character strings the `uuid` format accepts, as bytes.
+ */
+function uuidEndAt(bytes: Buffer, at: number): number {
+  if (bytes[at] !== QUOTE || bytes[at + 37] !== QUOTE) return NOT_SURE;
+  for (let i = 0; i < 36; i++) if (uuidByteClass[bytes[at + 1 + i] as number] !== uuidLayout[i]) return NOT_SURE;
+  return at + 38;
+}
