@@ -71,6 +71,8 @@ const NOT_SURE = -1;
 /** A decimal of at most this many digits is an exact integer over an exact power of ten. */
 const maxDigits = 15;
 const powersOfTen = Array.from({ length: maxDigits + 1 }, (_, k) => 10 ** k);
+const textCacheSlots = 4096;
+const maxCachedTextLength = 64;
 
 /** JSON whitespace: space, tab, line feed, carriage return. */
 const isWhitespace = new Uint8Array(256);
@@ -148,15 +150,41 @@ export function compileFlatSaleReader(options: FlatSaleReaderOptions): FlatSaleR
     return -1;
   };
 
+  // The texts read lately, by hash of their bytes: a customer's name comes back again and again,
+  // and handing the engine the same string each time saves making it and hashing it in the
+  // engine's key map. A miss costs one comparison; the slots only ever hold short texts.
+  const textCache = new Array<string | undefined>(textCacheSlots).fill(undefined);
+  /** The text of plain-ASCII bytes [start, end) whose hash is `hash`. */
+  const textOf = (bytes: Buffer, start: number, end: number, hash: number): string => {
+    const length = end - start;
+    if (length > maxCachedTextLength) return bytes.toString('latin1', start, end);
+    const slot = hash & (textCacheSlots - 1);
+    const cached = textCache[slot];
+    if (cached !== undefined && cached.length === length) {
+      let i = 0;
+      while (i < length && cached.charCodeAt(i) === bytes[start + i]) i++;
+      if (i === length) return cached;
+    }
+    const text = bytes.toString('latin1', start, end);
+    textCache[slot] = text;
+    return text;
+  };
+
   /** Reads a string, number or literal at `at` into readValueResult; returns the position after it. */
   const readValue = (bytes: Buffer, at: number, end: number): number => {
     const first = bytes[at];
     if (first === QUOTE) {
       const start = at + 1;
       let i = start;
-      while (i < end && isPlainStringByte[bytes[i] as number] === 1) i++;
+      let hash = 0;
+      while (i < end) {
+        const code = bytes[i] as number;
+        if (isPlainStringByte[code] !== 1) break;
+        hash = (Math.imul(hash, 31) + code) | 0;
+        i++;
+      }
       if (i >= end || bytes[i] !== QUOTE) return NOT_SURE;
-      readValueResult = bytes.toString('latin1', start, i);
+      readValueResult = textOf(bytes, start, i, hash);
       return i + 1;
     }
     if (first === MINUS || (first !== undefined && first >= ZERO && first <= NINE)) return readNumber(bytes, at, end);
@@ -319,18 +347,23 @@ function isPlainUuidSchema(schema: unknown): boolean {
   return Object.keys(keywords).every((keyword) => keyword === 'type' || keyword === 'format' || annotations.has(keyword) || keyword.startsWith('x-'));
 }
 
-/** What each of a uuid's 36 characters must be: 1 a hex digit (either case), 2 a dash. */
-const uuidLayout = Uint8Array.from({ length: 36 }, (_, i) => (i === 8 || i === 13 || i === 18 || i === 23 ? 2 : 1));
-const uuidByteClass = new Uint8Array(256);
-for (const char of '0123456789abcdefABCDEF') uuidByteClass[char.charCodeAt(0)] = 1;
-uuidByteClass[MINUS] = 2;
+const isHexByte = new Uint8Array(256);
+for (const char of '0123456789abcdefABCDEF') isHexByte[char.charCodeAt(0)] = 1;
+
+/** Whether bytes [from, to) are all hex digits. */
+function hexRun(bytes: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (isHexByte[bytes[i] as number] !== 1) return false;
+  return true;
+}
 
 /**
  * The position after a quoted 8-4-4-4-12 hex uuid starting at `at` (the opening quote), or
  * NOT_SURE: exactly the 36-character strings the `uuid` format accepts, as bytes.
  */
 function uuidEndAt(bytes: Buffer, at: number): number {
-  if (bytes[at] !== QUOTE || bytes[at + 37] !== QUOTE) return NOT_SURE;
-  for (let i = 0; i < 36; i++) if (uuidByteClass[bytes[at + 1 + i] as number] !== uuidLayout[i]) return NOT_SURE;
-  return at + 38;
+  const text = at + 1;
+  if (bytes[at] !== QUOTE || bytes[text + 36] !== QUOTE) return NOT_SURE;
+  if (bytes[text + 8] !== MINUS || bytes[text + 13] !== MINUS || bytes[text + 18] !== MINUS || bytes[text + 23] !== MINUS) return NOT_SURE;
+  const hex = hexRun(bytes, text, text + 8) && hexRun(bytes, text + 9, text + 13) && hexRun(bytes, text + 14, text + 18) && hexRun(bytes, text + 19, text + 23) && hexRun(bytes, text + 24, text + 36);
+  return hex ? text + 37 : NOT_SURE;
 }

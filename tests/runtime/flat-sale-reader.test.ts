@@ -213,6 +213,16 @@ void describe('createPlainSalesReader()', () => {
     assert.ok(read > 10_000, `only ${read} numbers read by the fast path`);
   });
 
+  void test('gives each name its own text, also names whose bytes hash alike', () => {
+    // "Aa" and "BB" have the same 31-based hash, so they share a slot of the reader's text cache.
+    const names = ['Aa', 'BB', 'Aa', 'AaBB', 'BBAa', 'BBBB', 'Aa', 'x'.repeat(65), 'x'.repeat(65)];
+    const record = text(names.map((customerName) => ({ ...sale, customerName })));
+    assert.ok(agree(options, record));
+    const columns = emptyColumns();
+    assert.ok(createPlainSalesReader(options)(record, 0, 0, columns));
+    assert.deepEqual(columns.keys, names);
+  });
+
   void test('counts the key against the size limit, and leaves a tombstone to the decoder', () => {
     const reader = createPlainSalesReader(options);
     assert.equal(reader(text(saleText), 0, 10_000, emptyColumns()), false);
