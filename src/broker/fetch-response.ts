@@ -18,6 +18,11 @@
  *
  * Compressed batches are inflated with the library's codecs. The CRC of every batch is checked
  * (as the Java consumer's check.crcs does). Control batches (transaction markers) are skipped.
+ *
+ * Aborted transactions are dropped as the Java consumer drops them at read_committed: the broker
+ * lists, per partition, the producers with a transaction aborted in the range fetched and where
+ * each began; from a batch at or past that offset on, that producer's transactional batches are
+ * aborted ones, until its ABORT marker (a control batch whose record key has type 0).
  */
 import { crc32c } from '@node-rs/crc32';
 import { type SourceRecord } from './group-consumer.ts';
@@ -45,7 +50,10 @@ export type Decompress = (codec: number, compressed: Buffer) => Buffer;
 /** Attribute bits of a record batch. */
 const compressionMask = 0x07;
 const logAppendTime = 0x08;
+const transactionalBatch = 0x10;
 const controlBatch = 0x20;
+/** A control record's type (the second int16 of its key) for a transaction's ABORT marker. */
+const abortMarker = 0;
 const batchHeaderBytes = 61;
 const twoPow32 = 2 ** 32;
 /** Shared by records without headers (most): nothing writes to a record's headers. */
@@ -113,7 +121,10 @@ export function parseFetchResponse(
       const partitionError = bytes.readInt16BE(at + 4);
       const highWatermark = readInt64(bytes, at + 6);
       at += 4 + 2 + 8 * 3; // index, error, high watermark, last stable offset, log start offset
-      for (let aborted = unsignedVarint() - 1; aborted > 0; aborted--) {
+      let aborted: AbortedTransaction[] | undefined;
+      for (let count = unsignedVarint() - 1; count > 0; count--) {
+        need(16);
+        (aborted ??= []).push({ producerId: readInt64(bytes, at), firstOffset: readInt64(bytes, at + 8) });
         at += 16;
         skipTags();
       }
@@ -122,7 +133,7 @@ export function parseFetchResponse(
       const recordsStart = at;
       if (recordsBytes > 0) need(recordsBytes);
       const fetched: FetchedPartition = { partitionIndex, errorCode: partitionError, highWatermark, records: [], nextOffset: undefined };
-      if (recordsBytes > 0) readBatches(bytes, recordsStart, recordsStart + recordsBytes, positionOf(partitionIndex), fetched, decompress);
+      if (recordsBytes > 0) readBatches(bytes, recordsStart, recordsStart + recordsBytes, positionOf(partitionIndex), fetched, decompress, aborted);
       at = recordsStart + Math.max(0, recordsBytes);
       skipTags();
       partitions.push(fetched);
@@ -134,9 +145,22 @@ export function parseFetchResponse(
   return { errorCode, responses };
 }
 
-/** The record batches in bytes[from..end) into `into.records` (records before `position` skipped). */
-function readBatches(bytes: Buffer, from: number, end: number, position: number, into: FetchedPartition, decompress: Decompress): void {
+/** A transaction the broker says was aborted: its producer, and the offset it began at. */
+interface AbortedTransaction {
+  producerId: number;
+  firstOffset: number;
+}
+
+/**
+ * The record batches in bytes[from..end) into `into.records` (records before `position` skipped,
+ * and those of the `aborted` transactions).
+ */
+function readBatches(bytes: Buffer, from: number, end: number, position: number, into: FetchedPartition, decompress: Decompress, aborted: AbortedTransaction[] | undefined): void {
   let at = from;
+  // Producers whose aborted transaction has begun and whose ABORT marker has not come yet.
+  const abortingProducers = new Set<number>();
+  aborted?.sort((a, b) => a.firstOffset - b.firstOffset);
+  let nextAborted = 0;
   // A batch cut short by the fetch's byte limit comes again whole in the next fetch.
   while (at + batchHeaderBytes <= end) {
     const batchLength = bytes.readInt32BE(at + 8);
@@ -153,6 +177,19 @@ function readBatches(bytes: Buffer, from: number, end: number, position: number,
     const attributes = bytes.readInt16BE(at + 21);
     const lastOffsetDelta = bytes.readInt32BE(at + 23);
     into.nextOffset = baseOffset + lastOffsetDelta + 1;
+    const producerId = readInt64(bytes, at + 43);
+    if (aborted !== undefined && producerId >= 0) {
+      const lastOffset = into.nextOffset - 1;
+      for (; nextAborted < aborted.length && (aborted[nextAborted] as AbortedTransaction).firstOffset <= lastOffset; nextAborted++) {
+        abortingProducers.add((aborted[nextAborted] as AbortedTransaction).producerId);
+      }
+      if (attributes & controlBatch) {
+        if (controlTypeOf(bytes, at + batchHeaderBytes, batchEnd) === abortMarker) abortingProducers.delete(producerId);
+      } else if (attributes & transactionalBatch && abortingProducers.has(producerId)) {
+        at = batchEnd;
+        continue;
+      }
+    }
     if ((attributes & controlBatch) === 0 && into.nextOffset > position) {
       const baseTimestamp = readInt64(bytes, at + 27);
       // A topic with message.timestamp.type=LogAppendTime stamps the batch, not its records.
@@ -217,6 +254,29 @@ function readRecords(body: Buffer, count: number, baseOffset: number, baseTimest
     if (offset < position) continue;
     records.push({ partition, offset, key, value, timestamp: appendTime ?? baseTimestamp + timestampDelta, headers });
   }
+}
+
+/**
+ * The type of a control batch's first record (its key: int16 version, int16 type), or -1 when
+ * the record cannot be read. Control batches are never compressed.
+ */
+function controlTypeOf(bytes: Buffer, from: number, end: number): number {
+  let at = from;
+  const varint = (): number => {
+    let value = 0;
+    for (let shift = 0; at < end && shift <= 28; shift += 7) {
+      const byte = bytes[at++] as number;
+      value |= (byte & 0x7f) << shift;
+      if (byte < 0x80) return (value >>> 1) ^ -(value & 1);
+    }
+    return -1;
+  };
+  varint(); // length
+  at++; // attributes
+  varint(); // timestamp delta
+  varint(); // offset delta
+  const keyLength = varint();
+  return keyLength >= 4 && at + 4 <= end ? bytes.readInt16BE(at + 2) : -1;
 }
 
 function readInt64(bytes: Buffer, at: number): number {

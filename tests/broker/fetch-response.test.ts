@@ -32,6 +32,7 @@ interface KafkajsBatchFields {
   maxTimestamp: number;
   lastOffsetDelta: number;
   transactional: boolean;
+  producerId: number;
   records: KafkajsEncoder[];
 }
 const requireCommonJs = createRequire(import.meta.url);
@@ -60,6 +61,8 @@ interface BatchSpec {
   messages: MessageSpec[];
   gzip?: boolean;
   transactional?: boolean;
+  /** The producer id in the batch header; -1 (none) when absent. */
+  producerId?: number;
   /** The batch's max_timestamp; the largest message timestamp when absent. */
   maxTimestamp?: number;
 }
@@ -88,6 +91,7 @@ async function encodeBatch(batch: BatchSpec): Promise<Buffer> {
     maxTimestamp: batch.maxTimestamp ?? Math.max(firstTimestamp, ...batch.messages.map((message) => message.timestamp)),
     lastOffsetDelta: lastOffsetDeltaOf(batch),
     transactional: batch.transactional ?? false,
+    producerId: batch.producerId ?? -1,
     records,
   });
   return Buffer.from(encoded.buffer);
@@ -360,6 +364,33 @@ describe('parseFetchResponse()', () => {
     const last = onlyPartition(parse(16, encodeFetchResponse(16, onePartition(Buffer.concat([await encodeBatch(simple(0, 2)), await control(2)])))));
     assert.deepEqual(last.records, expectedRecords(0, [simple(0, 2)], 0));
     assert.equal(last.nextOffset, 3);
+  });
+
+  test('parseFetchResponse() drops the batches of aborted transactions, as the Java consumer does at read_committed', async () => {
+    // Transaction markers: key (version 0, type 0 ABORT / 1 COMMIT), value (version 0, coordinator epoch 0).
+    const marker = async (baseOffset: number, producerId: number, type: 0 | 1): Promise<Buffer> =>
+      withAttributes(await encodeBatch({ baseOffset, producerId, transactional: true, messages: [{ key: Buffer.from([0, 0, 0, type]), value: Buffer.from([0, 0, 0, 0, 0, 0]), timestamp: t0 }] }), 0x20);
+    const inTransaction = (baseOffset: number, count: number, producerId: number): BatchSpec => ({ ...simple(baseOffset, count), producerId, transactional: true });
+    // Producer 5 aborts [0, 1] and later commits [8, 9]; producer 6 commits [2, 3]; [4, 5] are
+    // plain idempotent records of producer 5, outside any transaction.
+    const log = Buffer.concat([
+      await encodeBatch(inTransaction(0, 2, 5)),
+      await encodeBatch(inTransaction(2, 2, 6)),
+      await encodeBatch({ ...simple(4, 2), producerId: 5 }),
+      await marker(6, 5, 0),
+      await marker(7, 6, 1),
+      await encodeBatch(inTransaction(8, 2, 5)),
+    ]);
+    const kept = (aborted: PartitionSpec['aborted'], position = 0) => {
+      const partition = onlyPartition(parse(16, encodeFetchResponse(16, onePartition(log, aborted === undefined ? {} : { aborted })), { 0: position }));
+      assert.equal(partition.nextOffset, 10);
+      return partition.records.map((record) => record.offset);
+    };
+    assert.deepEqual(kept(undefined), [0, 1, 2, 3, 4, 5, 8, 9], 'no aborted transaction listed: everything');
+    assert.deepEqual(kept([{ producerId: 5, firstOffset: 0 }]), [2, 3, 4, 5, 8, 9], 'the ABORT marker ends the aborted transaction');
+    assert.deepEqual(kept([{ producerId: 5, firstOffset: 8 }, { producerId: 5, firstOffset: 0 }]), [2, 3, 4, 5], 'two aborted transactions, listed in any order');
+    assert.deepEqual(kept([{ producerId: 6, firstOffset: 2 }]), [0, 1, 4, 5, 8, 9], "another producer's transaction");
+    assert.deepEqual(kept([{ producerId: 5, firstOffset: 0 }], 3), [3, 4, 5, 8, 9], 'from a later position');
   });
 
   test('parseFetchResponse() inflates a GZIP batch with the decompress callback, passing codec 1', async () => {

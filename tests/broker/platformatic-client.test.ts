@@ -357,10 +357,45 @@ test('every partition is served when its record batches are larger than the per-
       return member.handler.onBatch(partition, batch, highWatermark, heartbeat);
     },
   };
-  await ourMember(t, setup, uniqueGroup('pf-fair'), handler);
+  // The per-partition limit of an earlier default, set here so that each batch exceeds it.
+  const consumer = await startPlatformaticConsumer(
+    connection,
+    setup.brokers,
+    { topic: setup.topic, groupId: uniqueGroup('pf-fair'), fromBeginning: true, log: silentLogger, sessionTimeoutMs, maxBytesPerPartition: 128 * 1024 },
+    handler,
+  );
+  t.after(() => consumer.stop());
   await within(member.until, 60_000, 'the 900 records arriving');
   assert.deepEqual([...new Set(order.slice(0, 3))].sort(), [0, 1, 2], `the first three batches come from all three partitions (order: ${order.join(' ')})`);
   assert.equal(member.records.length, 900);
+});
+
+test('records of aborted transactions are not delivered, those of committed ones are (kafkajs transactions)', async (t) => {
+  const setup = await freshTopic(t, 'pf-txn', 1);
+  const transactional = setup.kafka.producer({ transactionalId: uniqueGroup('pf-txn'), idempotent: true, maxInFlightRequests: 1 });
+  await transactional.connect();
+  t.after(() => transactional.disconnect());
+  const inTransaction = async (values: string[], outcome: 'commit' | 'abort'): Promise<void> => {
+    const transaction = await transactional.transaction();
+    await transaction.send({ topic: setup.topic, messages: values.map((value) => ({ key: 'k', value, partition: 0 })) });
+    await (outcome === 'commit' ? transaction.commit() : transaction.abort());
+  };
+  await inTransaction(['aborted-1', 'aborted-2'], 'abort');
+  await inTransaction(['committed-1', 'committed-2'], 'commit');
+  await inTransaction(['aborted-3'], 'abort');
+  const plain = await ourProducer(t, setup.brokers);
+  await plain.send(setup.topic, [{ key: 'k', value: 'plain-1', partition: 0 }]);
+  await inTransaction(['committed-3'], 'commit');
+
+  const member = recorder(4);
+  await ourMember(t, setup, uniqueGroup('pf-txn'), member.handler);
+  await within(member.until, 30_000, 'the committed records arriving');
+  // Anything aborted would have come with them, in the same fetches.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  assert.deepEqual(
+    member.records.map((record) => record.value?.toString('utf8')),
+    ['committed-1', 'committed-2', 'plain-1', 'committed-3'],
+  );
 });
 
 test('stop() leaves the group and leaves no sockets or timers behind', async (t) => {
