@@ -93,11 +93,12 @@ export async function startPlatformaticConsumer(
     // one fetch per record, at a bounded cost in latency.
     minBytes: 64 * 1024,
     maxWaitTime: 50,
-    // The kafkajs member's limits (group-consumer.ts says why they are small): a whole fetch is
-    // decoded into records before its first batch is handled.
+    // At least the kafkajs member's limits (group-consumer.ts says why they are small), more for
+    // large records: see fetchSizeFor.
     maxBytes: fetchLimits.total,
     isolationLevel: FetchIsolationLevels.READ_COMMITTED,
     maxBytesPerPartition: options.maxBytesPerPartition ?? fetchLimits.perPartition,
+    fixedPerPartition: options.maxBytesPerPartition !== undefined,
     connectionPool: fetchConnections,
   });
 

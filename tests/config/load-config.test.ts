@@ -11,7 +11,7 @@ import { loadPipelineConfig, type PipelineConfig } from '../../src/config/load-c
 import { loadValid, minimalPipeline, saleSchema, writePipeline } from './pipeline-fixture.ts';
 
 /** The documented default of broker.client (schemas/pipeline.schema.json says why). */
-const defaultClients = { producer: 'platformatic', consumer: 'kafkajs' } as const;
+const defaultClients = { producer: 'platformatic', consumer: 'platformatic' } as const;
 
 const projectDir = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
 
