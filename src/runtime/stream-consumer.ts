@@ -261,6 +261,9 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
         late: figures.late - lateBefore,
         processingMs: figures.lastBatchMs,
       });
+      // A drain ends as soon as its last batch is in, not at the next tick (up to 250 ms later).
+      // Not awaited: stop() queues its final step behind this one.
+      if (options.drain && drainFinished()) void stop().catch(fail);
       await heartbeat();
     });
 
