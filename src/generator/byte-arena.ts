@@ -7,6 +7,8 @@
  * Plain ASCII is copied in a JavaScript loop (no call into C++ per piece); text with anything
  * else goes through Buffer's UTF-8 encoder.
  */
+import { type Random, writeRandomUuid } from './random.ts';
+
 export class ByteArena {
   private buffer: Buffer;
   /** Bytes written so far. */
@@ -23,6 +25,21 @@ export class ByteArena {
     const larger = Buffer.allocUnsafeSlow(Math.max(this.buffer.length * 2, this.used + bytes));
     this.buffer.copy(larger, 0, 0, this.used);
     this.buffer = larger;
+  }
+
+  /** Forgets what was written: the arena is reused from its start. */
+  reset(): void {
+    this.used = 0;
+  }
+
+  /** A quoted UUID from `random`, the one randomUuid would make, without making its string. */
+  randomUuid(random: Random): void {
+    this.reserve(38);
+    const start = this.used;
+    this.buffer[start] = 0x22; // "
+    writeRandomUuid(random, this.buffer, start + 1);
+    this.buffer[start + 37] = 0x22;
+    this.used = start + 38;
   }
 
   byte(value: number): void {

@@ -62,19 +62,35 @@ const uuidCodes = new Array<number>(36).fill(0x2d);
  * in one piece: joining pieces would leave V8 a tree of strings to flatten when it is written out.
  */
 export function randomUuid(random: Random): string {
-  const words = [
-    (random() * TWO_POW_32) >>> 0,
-    // Version nibble 4 in bits 12-15 of the third group.
-    ((((random() * TWO_POW_32) >>> 0) & 0xffff0fff) | 0x00004000) >>> 0,
-    // Variant bits 10xx at the top of the fourth group.
-    ((((random() * TWO_POW_32) >>> 0) & 0x3fffffff) | 0x80000000) >>> 0,
-    (random() * TWO_POW_32) >>> 0,
-  ];
-  for (let w = 0; w < 4; w++) {
-    const word = words[w] as number;
-    for (let digit = 0; digit < 8; digit++) {
-      uuidCodes[UUID_DIGIT_AT[w * 8 + digit] as number] = HEX_DIGIT[(word >>> (28 - 4 * digit)) & 15] as number;
-    }
-  }
+  fillUuid(random, uuidCodes, 0);
   return String.fromCharCode.apply(null, uuidCodes);
+}
+
+/**
+ * Writes the UUID randomUuid would make (the same draws, the same characters) as ASCII bytes
+ * into `target` at `at` (36 bytes): for writing a record without making the UUID's string.
+ */
+export function writeRandomUuid(random: Random, target: Uint8Array, at: number): void {
+  fillUuid(random, target, at);
+}
+
+/** The UUID's 36 character codes into `out` from `at`: dashes and 32 hex digits from 4 draws. */
+function fillUuid(random: Random, out: Uint8Array | number[], at: number): void {
+  const first = (random() * TWO_POW_32) >>> 0;
+  // Version nibble 4 in bits 12-15 of the third group.
+  const second = ((((random() * TWO_POW_32) >>> 0) & 0xffff0fff) | 0x00004000) >>> 0;
+  // Variant bits 10xx at the top of the fourth group.
+  const third = ((((random() * TWO_POW_32) >>> 0) & 0x3fffffff) | 0x80000000) >>> 0;
+  const fourth = (random() * TWO_POW_32) >>> 0;
+  out[at + 8] = out[at + 13] = out[at + 18] = out[at + 23] = 0x2d;
+  fillHexWord(first, out, at, 0);
+  fillHexWord(second, out, at, 8);
+  fillHexWord(third, out, at, 16);
+  fillHexWord(fourth, out, at, 24);
+}
+
+function fillHexWord(word: number, out: Uint8Array | number[], at: number, firstDigit: number): void {
+  for (let digit = 0; digit < 8; digit++) {
+    out[at + (UUID_DIGIT_AT[firstDigit + digit] as number)] = HEX_DIGIT[(word >>> (28 - 4 * digit)) & 15] as number;
+  }
 }

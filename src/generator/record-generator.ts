@@ -14,7 +14,7 @@
 import { createSeededFaker } from './faker-hint.ts';
 import { SchemaGenerationError, effectiveType, type JsonSchemaObject } from './json-schema.ts';
 import { createRandom } from './random.ts';
-import { compileValue, type CompileContext, type ValueGenerator } from './value-generators.ts';
+import { compileValue, objectPlanOf, type CompileContext, type ObjectPlan, type ValueGenerator } from './value-generators.ts';
 import { DEFAULT_ZIPF_EXPONENT, createZipfSampler } from './zipf.ts';
 
 /** How to generate records; `schema` is the parsed sale schema (config reads the file). */
@@ -35,6 +35,13 @@ export interface RecordGeneratorOptions {
 export interface RecordGenerator {
   /** The next record, its event-time field(s) set to `eventTime` (epoch ms). */
   next(eventTime: number): Record<string, unknown>;
+  /**
+   * The record's properties, for writing the next record without building it: call
+   * `beginRecord()`, then generate the fields in order (skipping an optional one when
+   * `optionalPresent()` says so). That makes exactly the draws `next` makes.
+   */
+  plan: ObjectPlan | undefined;
+  beginRecord(): void;
 }
 
 /** The pool names `x-pool` may use. */
@@ -68,6 +75,10 @@ export function createRecordGenerator(options: RecordGeneratorOptions): RecordGe
     next(eventTime) {
       customerIndex = pickCustomer();
       return generateRecord(eventTime) as Record<string, unknown>;
+    },
+    plan: objectPlanOf(generateRecord),
+    beginRecord() {
+      customerIndex = pickCustomer();
     },
   };
 }

@@ -16,7 +16,7 @@ import { createKeyPartitioner, type OutgoingRecord } from '../broker/topic-produ
 import { type JsonSchemaObject } from '../generator/json-schema.ts';
 import { createRecordGenerator } from '../generator/record-generator.ts';
 import { ByteArena } from '../generator/byte-arena.ts';
-import { compileRecordJson } from '../generator/record-json.ts';
+import { compileGeneratingRecordJson, compileRecordJson } from '../generator/record-json.ts';
 import { createFaultInjector } from './fault-plan.ts';
 
 /** The parts of the pipeline config that decide what a chunk holds; plain data (it is sent to a thread). */
@@ -85,6 +85,11 @@ export function createSaleChunkMaker(config: SaleChunkConfig, partitionCount: nu
     eventTimeField: config.source.eventTime,
   });
   const writeJson = compileRecordJson(config.source.saleSchema, config.source.eventTime);
+  // Sales that stay valid are written as they are made, without building them (record-json.ts);
+  // a sale the faults will break is built, to be broken.
+  const writeGenerated = compileGeneratingRecordJson(config.source.saleSchema, config.source.eventTime, generator, config.source.key);
+  // A packed sale's partition is known once its key is made: it is written here first.
+  const scratch = new ByteArena(1024);
   const faults = createFaultInjector({
     seed: config.producer.seed,
     invalid: config.producer.invalid,
@@ -105,6 +110,21 @@ export function createSaleChunkMaker(config: SaleChunkConfig, partitionCount: nu
     const injected = { invalid: 0, late: 0, outOfOrder: 0 };
     for (let i = 0; i < size; i++) {
       const planned = faults.plan(at);
+      if (planned.kind !== 'invalid' && writeGenerated !== undefined) {
+        if (planned.kind === 'late') injected.late++;
+        else if (planned.kind === 'out-of-order') injected.outOfOrder++;
+        if (packing > 1) {
+          scratch.reset();
+          const key = String(writeGenerated(planned.eventTime, scratch));
+          const partition = partitionOf(key);
+          writer.beginPacked(partition, planned.eventTime).bytes(scratch.written());
+          writer.endPacked(partition);
+        } else {
+          const key = String(writeGenerated(planned.eventTime, writer.beginSingle()));
+          writer.endSingle(key, partitionOf(key), planned.eventTime);
+        }
+        continue;
+      }
       const sale = generator.next(planned.eventTime);
       const key = String(sale[keyField]);
       const partition = partitionOf(key);

@@ -1,6 +1,8 @@
 /**
  * compileRecordJson() against its oracle, JSON.stringify: the same text (as UTF-8) for every generated
- * record, whatever the schema, and for the awkward values a record may hold.
+ * record, whatever the schema, and for the awkward values a record may hold. And
+ * compileGeneratingRecordJson(), which makes and writes a record in one pass, against building the
+ * record from the same seed and writing it.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -8,7 +10,7 @@ import fc from 'fast-check';
 import { type JsonSchemaObject } from '../../src/generator/json-schema.ts';
 import { createRecordGenerator } from '../../src/generator/record-generator.ts';
 import { ByteArena } from '../../src/generator/byte-arena.ts';
-import { compileRecordJson } from '../../src/generator/record-json.ts';
+import { compileGeneratingRecordJson, compileRecordJson } from '../../src/generator/record-json.ts';
 import { loadSaleSchema } from './sale-validator.ts';
 
 const START = Date.UTC(2026, 11, 6, 12, 0, 0);
@@ -113,5 +115,73 @@ void describe('compileRecordJson()', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+void describe('compileGeneratingRecordJson()', () => {
+  /** Text written into a fresh arena by `write`. */
+  const textOf = (write: (arena: ByteArena) => unknown): { text: string; key: unknown } => {
+    const arena = new ByteArena(1);
+    const key = write(arena);
+    return { text: arena.written().toString('utf8'), key };
+  };
+
+  void test('writes the records the generator would build, and keeps its draws in step when records are built in between', () => {
+    const leaf = fc.oneof(
+      fc.constant<JsonSchemaObject>({ type: 'string', 'x-faker': 'string.uuid' }),
+      fc.constant<JsonSchemaObject>({ type: 'string', format: 'uuid' }),
+      fc.constant<JsonSchemaObject>({ type: 'string', 'x-faker': 'person.fullName', 'x-pool': 'customers' }),
+      fc.constant<JsonSchemaObject>({ type: 'string' }),
+      fc.constant<JsonSchemaObject>({ type: 'integer', minimum: 0, maximum: 499 }),
+      fc.constant<JsonSchemaObject>({ type: 'number', minimum: 0, maximum: 100, multipleOf: 0.01 }),
+      fc.constant<JsonSchemaObject>({ type: 'boolean' }),
+      fc.constant<JsonSchemaObject>({ type: ['integer', 'null'] }),
+      fc.constant<JsonSchemaObject>({ enum: ['a', 1, null] }),
+      fc.constant<JsonSchemaObject>({ type: 'object', properties: { inner: { type: 'string', 'x-faker': 'string.uuid' } }, required: ['inner'] }),
+    );
+    const schemaArbitrary = fc
+      .uniqueArray(fc.tuple(fc.oneof(fc.string({ minLength: 1, maxLength: 8 }), fc.nat({ max: 20 }).map(String)), leaf, fc.boolean()), { minLength: 1, maxLength: 7, selector: ([name]) => name })
+      .filter((entries) => entries.every(([name]) => name !== '__proto__'))
+      .chain((entries) => fc.record({ entries: fc.constant(entries), keyAt: fc.nat({ max: entries.length - 1 }) }))
+      .map(({ entries, keyAt }) => ({
+        schema: {
+          type: 'object',
+          properties: Object.fromEntries(entries.map(([name, propertySchema]) => [name, propertySchema])),
+          required: entries.filter(([, , required]) => required).map(([name]) => name),
+        } satisfies JsonSchemaObject,
+        keyField: entries[keyAt]?.[0] ?? '',
+        eventTimeField: entries.find(([, propertySchema]) => propertySchema.type === 'integer')?.[0],
+      }));
+    fc.assert(
+      fc.property(schemaArbitrary, fc.integer({ min: 1, max: 1_000 }), fc.array(fc.boolean(), { minLength: 60, maxLength: 60 }), ({ schema, keyField, eventTimeField }, seed, builtInBetween) => {
+        const direct = createRecordGenerator({ schema, seed, customers: 20, eventTimeField });
+        const built = createRecordGenerator({ schema, seed, customers: 20, eventTimeField });
+        const writeGenerated = compileGeneratingRecordJson(schema, eventTimeField, direct, keyField);
+        assert.ok(writeGenerated !== undefined, 'every schema here has a plan');
+        const write = compileRecordJson(schema, eventTimeField);
+        builtInBetween.forEach((buildOne, i) => {
+          const eventTime = START + Math.floor(i / 3);
+          if (buildOne) {
+            // A sale the faults break is built on both sides.
+            assert.deepEqual(direct.next(eventTime), built.next(eventTime));
+            return;
+          }
+          const record = built.next(eventTime);
+          const expected = textOf((arena) => write(record, arena)).text;
+          const written = textOf((arena) => writeGenerated(eventTime, arena));
+          assert.equal(written.text, expected);
+          assert.equal(written.text, JSON.stringify(record));
+          assert.deepEqual(written.key, record[keyField]);
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  void test('has no one-pass writer when the key is not a property', () => {
+    const schema = loadSaleSchema();
+    const generator = createRecordGenerator({ schema, seed: 1, customers: 10, eventTimeField: 'timestamp' });
+    assert.equal(compileGeneratingRecordJson(schema, 'timestamp', generator, 'nope'), undefined);
+    assert.notEqual(compileGeneratingRecordJson(schema, 'timestamp', generator, 'customerName'), undefined);
   });
 });
