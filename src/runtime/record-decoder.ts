@@ -16,7 +16,8 @@
  */
 import { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { createSaleSchemaAjv } from '../config/sale-schema.ts';
-import { compileFlatSaleReader, type SaleColumns } from './flat-sale-reader.ts';
+import { compileFlatSaleReader, type PropertyCheck, type SaleColumns } from './flat-sale-reader.ts';
+import { simplePropertyCheck } from './simple-property-check.ts';
 
 /** Why a record was rejected; also the dead-letter `reason` header. */
 export type RejectReason = 'too-large' | 'null-value' | 'invalid-utf8' | 'not-json' | 'schema' | 'bad-event-time';
@@ -93,7 +94,10 @@ export type PlainSalesReader = (value: Buffer | null, kafkaTimestamp: number, ke
 /** The fast path in front of `createSalesDecoder`; it never reads a record the decoder would read differently. */
 export function createPlainSalesReader(options: RecordDecoderOptions): PlainSalesReader {
   const ajv = createSaleValidatorAjv();
-  const readFlat = compileFlatSaleReader({ ...options, compileProperty: (schema) => ajv.compile(schema as object), toEpochMs });
+  const precision = ajv.opts.multipleOfPrecision;
+  if (precision === undefined) throw new Error('the sale schema Ajv has no multipleOfPrecision');
+  const compileProperty = (schema: unknown): PropertyCheck => simplePropertyCheck(schema, precision) ?? ajv.compile(schema as object);
+  const readFlat = compileFlatSaleReader({ ...options, compileProperty, toEpochMs });
   if (readFlat === undefined) return () => false;
   const { maxRecordBytes } = options;
   return (value, kafkaTimestamp, keyBytes, into) =>
