@@ -14,9 +14,9 @@
  */
 import { createKeyPartitioner, type OutgoingRecord } from '../broker/topic-producer.ts';
 import { type JsonSchemaObject } from '../generator/json-schema.ts';
-import { createRecordGenerator } from '../generator/record-generator.ts';
+import { createRecordGenerator, type RecordGenerator } from '../generator/record-generator.ts';
 import { ByteArena } from '../generator/byte-arena.ts';
-import { compileGeneratingRecordJson, compileRecordJson } from '../generator/record-json.ts';
+import { compileGeneratingRecordJson, compileRecordJson, type GeneratingJsonWriter, type RecordJsonWriter } from '../generator/record-json.ts';
 import { createFaultInjector } from './fault-plan.ts';
 
 /** The parts of the pipeline config that decide what a chunk holds; plain data (it is sent to a thread). */
@@ -84,10 +84,10 @@ export function createSaleChunkMaker(config: SaleChunkConfig, partitionCount: nu
     customers: config.producer.customers,
     eventTimeField: config.source.eventTime,
   });
-  const writeJson = compileRecordJson(config.source.saleSchema, config.source.eventTime);
-  // Sales that stay valid are written as they are made, without building them (record-json.ts);
-  // a sale the faults will break is built, to be broken.
-  const writeGenerated = compileGeneratingRecordJson(config.source.saleSchema, config.source.eventTime, generator, config.source.key);
+  // Sales that stay valid are written as they are made, without building them (record-json.ts),
+  // or built and then written when the schema has no plan for that; either way the value of the
+  // key property comes back. A sale the faults will break is built, to be broken.
+  const writeValidSale: GeneratingJsonWriter = compileGeneratingRecordJson(config.source.saleSchema, config.source.eventTime, generator, config.source.key) ?? buildThenWrite(generator, compileRecordJson(config.source.saleSchema, config.source.eventTime), config.source.key);
   // A packed sale's partition is known once its key is made: it is written here first.
   const scratch = new ByteArena(1024);
   const faults = createFaultInjector({
@@ -110,40 +110,36 @@ export function createSaleChunkMaker(config: SaleChunkConfig, partitionCount: nu
     const injected = { invalid: 0, late: 0, outOfOrder: 0 };
     for (let i = 0; i < size; i++) {
       const planned = faults.plan(at);
-      if (planned.kind !== 'invalid' && writeGenerated !== undefined) {
-        if (planned.kind === 'late') injected.late++;
-        else if (planned.kind === 'out-of-order') injected.outOfOrder++;
-        if (packing > 1) {
-          scratch.reset();
-          const key = String(writeGenerated(planned.eventTime, scratch));
-          const partition = partitionOf(key);
-          writer.beginPacked(partition, planned.eventTime).bytes(scratch.written());
-          writer.endPacked(partition);
-        } else {
-          const key = String(writeGenerated(planned.eventTime, writer.beginSingle()));
-          writer.endSingle(key, partitionOf(key), planned.eventTime);
-        }
-        continue;
-      }
-      const sale = generator.next(planned.eventTime);
-      const key = String(sale[keyField]);
-      const partition = partitionOf(key);
       if (planned.kind === 'late') injected.late++;
       else if (planned.kind === 'out-of-order') injected.outOfOrder++;
       if (planned.kind === 'invalid') {
+        const sale = generator.next(planned.eventTime);
+        const key = String(sale[keyField]);
         // Alone in its message, packed or not: a broken text inside an array would break the array.
         injected.invalid++;
         writer.beginSingle().text(faults.corrupt(sale));
-        writer.endSingle(key, partition, at);
+        writer.endSingle(key, partitionOf(key), at);
       } else if (packing > 1) {
-        writeJson(sale, writer.beginPacked(partition, planned.eventTime));
+        scratch.reset();
+        const key = String(writeValidSale(planned.eventTime, scratch));
+        const partition = partitionOf(key);
+        writer.beginPacked(partition, planned.eventTime).bytes(scratch.written());
         writer.endPacked(partition);
       } else {
-        writeJson(sale, writer.beginSingle());
-        writer.endSingle(key, partition, planned.eventTime);
+        const key = String(writeValidSale(planned.eventTime, writer.beginSingle()));
+        writer.endSingle(key, partitionOf(key), planned.eventTime);
       }
     }
     return writer.finish(injected);
+  };
+}
+
+/** The one-pass writer's stand-in: builds the next sale, writes it, returns its key property. */
+function buildThenWrite(generator: RecordGenerator, writeJson: RecordJsonWriter, keyField: string): GeneratingJsonWriter {
+  return (eventTime, arena) => {
+    const sale = generator.next(eventTime);
+    writeJson(sale, arena);
+    return sale[keyField];
   };
 }
 
