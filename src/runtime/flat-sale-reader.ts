@@ -51,8 +51,14 @@ export interface FlatSaleReaderOptions {
   toEpochMs: (value: unknown) => number | undefined;
 }
 
-/** Keywords of the sale schema's root that change nothing about which records are valid. */
-const annotations = new Set(['$schema', '$id', '$comment', 'title', 'description', 'examples', 'default', 'deprecated', 'readOnly', 'writeOnly']);
+/** Keywords of a property's schema that change nothing about which values are valid. */
+const annotations = new Set(['$comment', 'title', 'description', 'examples', 'default', 'deprecated', 'readOnly', 'writeOnly']);
+/** Whether `keyword` of a property's schema is an annotation (the x- hints included). */
+export function isAnnotation(keyword: string): boolean {
+  return annotations.has(keyword) || keyword.startsWith('x-');
+}
+/** The root may also name its dialect and its id. */
+const rootOnly = new Set(['$schema', '$id']);
 const structural = new Set(['type', 'properties', 'required', 'additionalProperties']);
 
 const QUOTE = 0x22;
@@ -88,7 +94,7 @@ for (let code = 0x20; code < 0x80; code++) isPlainStringByte[code] = code === QU
 export function compileFlatSaleReader(options: FlatSaleReaderOptions): FlatSaleReader | undefined {
   const schema = options.saleSchema as Record<string, unknown>;
   for (const keyword of Object.keys(schema)) {
-    if (!annotations.has(keyword) && !structural.has(keyword) && !keyword.startsWith('x-')) return undefined;
+    if (!isAnnotation(keyword) && !rootOnly.has(keyword) && !structural.has(keyword)) return undefined;
   }
   const properties = schema['properties'];
   const required = schema['required'] ?? [];
@@ -344,7 +350,7 @@ function isPlainUuidSchema(schema: unknown): boolean {
   if (typeof schema !== 'object' || schema === null) return false;
   const keywords = schema as Record<string, unknown>;
   if (keywords['type'] !== 'string' || keywords['format'] !== 'uuid') return false;
-  return Object.keys(keywords).every((keyword) => keyword === 'type' || keyword === 'format' || annotations.has(keyword) || keyword.startsWith('x-'));
+  return Object.keys(keywords).every((keyword) => keyword === 'type' || keyword === 'format' || isAnnotation(keyword));
 }
 
 const isHexByte = new Uint8Array(256);

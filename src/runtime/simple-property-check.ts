@@ -7,10 +7,8 @@
  * sale schema's multipleOfPrecision of 6). Any other keyword: no check here, Ajv's validator is
  * used. tests/runtime/simple-property-check.test.ts holds the two to the same answers.
  */
-import { type PropertyCheck } from './flat-sale-reader.ts';
+import { isAnnotation, type PropertyCheck } from './flat-sale-reader.ts';
 
-/** Keywords that say nothing about validity. */
-const annotations = new Set(['title', 'description', 'examples', 'default', 'deprecated', 'readOnly', 'writeOnly', '$comment']);
 const numberKeywords = new Set(['type', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf']);
 const stringKeywords = new Set(['type', 'minLength', 'maxLength']);
 
@@ -25,7 +23,7 @@ export function simplePropertyCheck(schema: unknown, multipleOfPrecision: number
   const allowed = type === 'integer' || type === 'number' ? numberKeywords : type === 'string' ? stringKeywords : undefined;
   if (allowed === undefined) return undefined;
   for (const keyword of Object.keys(keywords)) {
-    if (!allowed.has(keyword) && !annotations.has(keyword) && !keyword.startsWith('x-')) return undefined;
+    if (!allowed.has(keyword) && !isAnnotation(keyword)) return undefined;
   }
   const bound = (keyword: string, fallback: number): number | undefined => {
     const value = keywords[keyword] ?? fallback;
