@@ -5,6 +5,14 @@
  */
 import { SchemaGenerationError, type JsonSchemaObject } from './json-schema.ts';
 import { randomInt, type Random } from './random.ts';
+import { choiceOf, type ValueGenerator } from './value-sources.ts';
+
+/**
+ * Ranges with at most this many values are drawn from a table of them (choiceOf): the same draw
+ * and the same value as the arithmetic below, and the producer's writer keeps one text per value
+ * instead of converting each number (a 0.01 price has 10,001 values, a quantity 500).
+ */
+const tableLimit = 65_536;
 
 /** Span used when a schema leaves a side open: enough variety without absurd magnitudes. */
 const DEFAULT_SPAN = 1000;
@@ -36,7 +44,7 @@ function boundsOf(schema: JsonSchemaObject, path: string): Bounds {
 }
 
 /** A generator of integers in the schema's range (and multipleOf, when an integer step). */
-export function integerGenerator(schema: JsonSchemaObject, random: Random, path: string): () => number {
+export function integerGenerator(schema: JsonSchemaObject, random: Random, path: string): ValueGenerator {
   const bounds = boundsOf(schema, path);
   const step = schema.multipleOf ?? 1;
   if (!Number.isInteger(step) || step <= 0) {
@@ -45,12 +53,13 @@ export function integerGenerator(schema: JsonSchemaObject, random: Random, path:
   const first = Math.ceil((bounds.lowExclusive ? Math.floor(bounds.low) + 1 : bounds.low) / step);
   const last = Math.floor((bounds.highExclusive ? Math.ceil(bounds.high) - 1 : bounds.high) / step);
   if (first > last) throw new SchemaGenerationError(path, `no integer fits between its bounds`);
+  if (last - first < tableLimit) return choiceOf(Array.from({ length: last - first + 1 }, (_, k) => (first + k) * step), random);
   if (step === 1) return () => randomInt(random, first, last);
   return () => randomInt(random, first, last) * step;
 }
 
 /** A generator of numbers in the schema's range, exact decimals when `multipleOf` is set. */
-export function numberGenerator(schema: JsonSchemaObject, random: Random, path: string): () => number {
+export function numberGenerator(schema: JsonSchemaObject, random: Random, path: string): ValueGenerator {
   const bounds = boundsOf(schema, path);
   if (bounds.low > bounds.high) throw new SchemaGenerationError(path, `"minimum" is above "maximum"`);
   const step = schema.multipleOf;
@@ -75,6 +84,7 @@ export function numberGenerator(schema: JsonSchemaObject, random: Random, path: 
   if (bounds.lowExclusive && first * stepUnits <= lowUnits) first++;
   if (bounds.highExclusive && last * stepUnits >= highUnits) last--;
   if (first > last) throw new SchemaGenerationError(path, `no multiple of ${step} fits between its bounds`);
+  if (last - first < tableLimit) return choiceOf(Array.from({ length: last - first + 1 }, (_, k) => ((first + k) * stepUnits) / scale), random);
   return () => (randomInt(random, first, last) * stepUnits) / scale;
 }
 

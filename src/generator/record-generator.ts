@@ -14,7 +14,8 @@
 import { createSeededFaker } from './faker-hint.ts';
 import { SchemaGenerationError, effectiveType, type JsonSchemaObject } from './json-schema.ts';
 import { createRandom } from './random.ts';
-import { compileValue, objectPlanOf, type CompileContext, type ObjectPlan, type ValueGenerator } from './value-generators.ts';
+import { compileValue, objectPlanOf, type CompileContext, type ObjectPlan } from './value-generators.ts';
+import { describedAs, type ValueGenerator } from './value-sources.ts';
 import { DEFAULT_ZIPF_EXPONENT, createZipfSampler } from './zipf.ts';
 
 /** How to generate records; `schema` is the parsed sale schema (config reads the file). */
@@ -67,7 +68,7 @@ export function createRecordGenerator(options: RecordGeneratorOptions): RecordGe
         throw new SchemaGenerationError(path, `"x-pool" must be one of ${POOL_NAMES.map((name) => `"${name}"`).join(', ')}, got ${JSON.stringify(poolName)}`);
       }
       const values = buildDistinctPool(base, customers, propertySchema, path);
-      return () => values[customerIndex];
+      return describedAs(() => values[customerIndex], { kind: 'pooled', values, index: () => customerIndex });
     },
   };
   const generateRecord = compileValue(schema, '', context);

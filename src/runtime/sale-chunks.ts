@@ -88,7 +88,7 @@ export function createSaleChunkMaker(config: SaleChunkConfig, partitionCount: nu
   // or built and then written when the schema has no plan for that; either way the value of the
   // key property comes back. A sale the faults will break is built, to be broken.
   const writeValidSale: GeneratingJsonWriter = compileGeneratingRecordJson(config.source.saleSchema, config.source.eventTime, generator, config.source.key) ?? buildThenWrite(generator, compileRecordJson(config.source.saleSchema, config.source.eventTime), config.source.key);
-  // A packed sale's partition is known once its key is made: it is written here first.
+  // A packed sale whose key is not pooled is written here first, to learn its partition.
   const scratch = new ByteArena(1024);
   const faults = createFaultInjector({
     seed: config.producer.seed,
@@ -120,13 +120,24 @@ export function createSaleChunkMaker(config: SaleChunkConfig, partitionCount: nu
         writer.beginSingle().text(faults.corrupt(sale));
         writer.endSingle(key, partitionOf(key), at);
       } else if (packing > 1) {
-        scratch.reset();
-        const key = String(writeValidSale(planned.eventTime, scratch));
-        const partition = partitionOf(key);
-        writer.beginPacked(partition, planned.eventTime).bytes(scratch.written());
-        writer.endPacked(partition);
+        // The partition must be known before the sale is written into its message: a pooled key
+        // is known as soon as the sale is begun; any other is written aside first, then copied.
+        const early = writeValidSale.begin();
+        if (writeValidSale.keyAtBegin) {
+          const key = String(early);
+          const partition = partitionOf(key);
+          writeValidSale.write(planned.eventTime, writer.beginPacked(partition, planned.eventTime));
+          writer.endPacked(partition);
+        } else {
+          scratch.reset();
+          const key = String(writeValidSale.write(planned.eventTime, scratch));
+          const partition = partitionOf(key);
+          writer.beginPacked(partition, planned.eventTime).copy(scratch, 0, scratch.used);
+          writer.endPacked(partition);
+        }
       } else {
-        const key = String(writeValidSale(planned.eventTime, writer.beginSingle()));
+        writeValidSale.begin();
+        const key = String(writeValidSale.write(planned.eventTime, writer.beginSingle()));
         writer.endSingle(key, partitionOf(key), planned.eventTime);
       }
     }
@@ -136,10 +147,14 @@ export function createSaleChunkMaker(config: SaleChunkConfig, partitionCount: nu
 
 /** The one-pass writer's stand-in: builds the next sale, writes it, returns its key property. */
 function buildThenWrite(generator: RecordGenerator, writeJson: RecordJsonWriter, keyField: string): GeneratingJsonWriter {
-  return (eventTime, arena) => {
-    const sale = generator.next(eventTime);
-    writeJson(sale, arena);
-    return sale[keyField];
+  return {
+    keyAtBegin: false,
+    begin: () => undefined,
+    write(eventTime, arena) {
+      const sale = generator.next(eventTime);
+      writeJson(sale, arena);
+      return Object.hasOwn(sale, keyField) ? sale[keyField] : undefined;
+    },
   };
 }
 

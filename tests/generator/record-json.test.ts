@@ -168,10 +168,15 @@ void describe('compileGeneratingRecordJson()', () => {
           }
           const record = built.next(eventTime);
           const expected = textOf((arena) => write(record, arena)).text;
-          const written = textOf((arena) => writeGenerated(eventTime, arena));
+          // An own property only: an absent "toString" key must not read Object.prototype's.
+          const key = Object.hasOwn(record, keyField) ? record[keyField] : undefined;
+          const early = writeGenerated.begin();
+          const written = textOf((arena) => writeGenerated.write(eventTime, arena));
+          // A pooled key is known before the record is written; any other only after.
+          assert.deepEqual(early, writeGenerated.keyAtBegin ? key : undefined);
           assert.equal(written.text, expected);
           assert.equal(written.text, JSON.stringify(record));
-          assert.deepEqual(written.key, record[keyField]);
+          assert.deepEqual(written.key, key);
         });
       }),
       { numRuns: 300 },
