@@ -137,6 +137,10 @@ void describe('compileGeneratingRecordJson()', () => {
       fc.constant<JsonSchemaObject>({ type: 'boolean' }),
       fc.constant<JsonSchemaObject>({ type: ['integer', 'null'] }),
       fc.constant<JsonSchemaObject>({ enum: ['a', 1, null] }),
+      // Texts from tables: escapes, non-ASCII, -0, booleans, negative and stepped ranges.
+      fc.constant<JsonSchemaObject>({ enum: ['é', 'a"b\\', '\u2028', 1.5, -0, true, null, { nested: [1] }] }),
+      fc.constant<JsonSchemaObject>({ type: 'integer', minimum: -3, maximum: 40, multipleOf: 4 }),
+      fc.constant<JsonSchemaObject>({ type: 'number', minimum: -1, maximum: 1, multipleOf: 0.25 }),
       fc.constant<JsonSchemaObject>({ type: 'object', properties: { inner: { type: 'string', 'x-faker': 'string.uuid' } }, required: ['inner'] }),
     );
     const schemaArbitrary = fc
