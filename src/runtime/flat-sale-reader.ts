@@ -135,12 +135,30 @@ export function compileFlatSaleReader(options: FlatSaleReaderOptions): FlatSaleR
   // The value being read, set by readValue (a second return value without an allocation).
   let readValueResult: unknown;
 
-  /** Whether property `p`'s name, then its closing quote, starts at `start`. */
-  const nameAt = (bytes: Buffer, start: number, p: number): boolean => {
-    const name = nameBytes[p] as Buffer;
-    const length = name.length;
-    for (let i = 0; i < length; i++) if (bytes[start + i] !== name[i]) return false;
-    return bytes[start + length] === QUOTE;
+  // Record bytes are read 4 at a time through a DataView on the buffer they are a view of (a
+  // fetch response holds many records): made again only when a record comes from another buffer.
+  let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(8));
+  let viewOf: ArrayBufferLike = view.buffer;
+  /** Where the current record's byte 0 is in `view`. */
+  let base = 0;
+
+  // Each name with its closing quote as 32-bit words at fixed offsets (the last one overlapping
+  // the one before when the length is not a multiple of 4), for comparing a name in a few reads.
+  const quotedNameWords = names.map((name) => wordsOf(Buffer.from(`${name}"`, 'latin1')));
+
+  /** Whether property `p`'s name, then its closing quote, starts at `start` (before `end`). */
+  const nameAt = (bytes: Buffer, start: number, end: number, p: number): boolean => {
+    const words = quotedNameWords[p] as QuotedWords;
+    if (start + words.length > end) return false;
+    if (words.length < 4) {
+      const name = nameBytes[p] as Buffer;
+      for (let i = 0; i < name.length; i++) if (bytes[start + i] !== name[i]) return false;
+      return bytes[start + name.length] === QUOTE;
+    }
+    const { offsets, values: expected } = words;
+    const at = base + start;
+    for (let k = 0; k < offsets.length; k++) if (view.getInt32(at + (offsets[k] as number)) !== expected[k]) return false;
+    return true;
   };
 
   /** Index of the property whose name is bytes [start, end), or -1. */
@@ -159,20 +177,27 @@ export function compileFlatSaleReader(options: FlatSaleReaderOptions): FlatSaleR
   // The texts read lately, by hash of their bytes: a customer's name comes back again and again,
   // and handing the engine the same string each time saves making it and hashing it in the
   // engine's key map. A miss costs one comparison; the slots only ever hold short texts.
-  const textCache = new Array<string | undefined>(textCacheSlots).fill(undefined);
+  // Each slot keeps its text's bytes too, compared 4 at a time.
+  const textCache = new Array<string>(textCacheSlots).fill('');
+  const cachedLengths = new Int32Array(textCacheSlots).fill(-1);
+  const cachedBytes = new Uint8Array(textCacheSlots * maxCachedTextLength);
+  const cachedView = new DataView(cachedBytes.buffer);
   /** The text of plain-ASCII bytes [start, end) whose hash is `hash`. */
   const textOf = (bytes: Buffer, start: number, end: number, hash: number): string => {
     const length = end - start;
     if (length > maxCachedTextLength) return bytes.toString('latin1', start, end);
     const slot = hash & (textCacheSlots - 1);
-    const cached = textCache[slot];
-    if (cached !== undefined && cached.length === length) {
+    const slotStart = slot * maxCachedTextLength;
+    if (cachedLengths[slot] === length) {
       let i = 0;
-      while (i < length && cached.charCodeAt(i) === bytes[start + i]) i++;
-      if (i === length) return cached;
+      for (; i + 4 <= length; i += 4) if (cachedView.getInt32(slotStart + i) !== view.getInt32(base + start + i)) break;
+      while (i < length && cachedBytes[slotStart + i] === bytes[start + i]) i++;
+      if (i === length) return textCache[slot] as string;
     }
     const text = bytes.toString('latin1', start, end);
     textCache[slot] = text;
+    cachedLengths[slot] = length;
+    cachedBytes.set(bytes.subarray(start, end), slotStart);
     return text;
   };
 
@@ -260,7 +285,7 @@ export function compileFlatSaleReader(options: FlatSaleReaderOptions): FlatSaleR
         if (bytes[at] !== QUOTE) return NOT_SURE;
         const nameStart = at + 1;
         // Records usually list the properties in the schema's order: try the next one first.
-        let property = expected < nameBytes.length && nameAt(bytes, nameStart, expected) ? expected : -1;
+        let property = expected < nameBytes.length && nameAt(bytes, nameStart, end, expected) ? expected : -1;
         let i = property < 0 ? nameStart : nameStart + (nameBytes[property] as Buffer).length;
         if (property < 0) {
           while (i < end && isPlainStringByte[bytes[i] as number] === 1) i++;
@@ -275,7 +300,7 @@ export function compileFlatSaleReader(options: FlatSaleReaderOptions): FlatSaleR
         at = skipWhitespace(bytes, i + 1, end);
         if (bytes[at] !== COLON) return NOT_SURE;
         at = skipWhitespace(bytes, at + 1, end);
-        const afterUuid = isPlainUuid[property] === 1 ? uuidEndAt(bytes, at) : NOT_SURE;
+        const afterUuid = isPlainUuid[property] === 1 ? uuidEndAt(bytes, view, base, at, end) : NOT_SURE;
         if (afterUuid !== NOT_SURE) {
           // A plain uuid property whose value is a plain uuid: valid, and never needed as text.
           at = afterUuid;
@@ -334,6 +359,11 @@ export function compileFlatSaleReader(options: FlatSaleReaderOptions): FlatSaleR
   };
 
   return (bytes, kafkaTimestamp, into) => {
+    if (bytes.buffer !== viewOf) {
+      viewOf = bytes.buffer;
+      view = new DataView(viewOf);
+    }
+    base = bytes.byteOffset;
     const before = into.keys.length;
     if (readRecord(bytes, kafkaTimestamp, into)) return true;
     // Not sure after all: undo what this record appended, so the reference decoder starts clean.
@@ -353,23 +383,52 @@ function isPlainUuidSchema(schema: unknown): boolean {
   return Object.keys(keywords).every((keyword) => keyword === 'type' || keyword === 'format' || isAnnotation(keyword));
 }
 
-const isHexByte = new Uint8Array(256);
-for (const char of '0123456789abcdefABCDEF') isHexByte[char.charCodeAt(0)] = 1;
+/** A name and its closing quote as big-endian 32-bit words and their offsets; `length` in bytes. */
+interface QuotedWords {
+  length: number;
+  offsets: Int32Array;
+  values: Int32Array;
+}
 
-/** Whether bytes [from, to) are all hex digits. */
-function hexRun(bytes: Buffer, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (isHexByte[bytes[i] as number] !== 1) return false;
-  return true;
+function wordsOf(bytes: Buffer): QuotedWords {
+  const offsets: number[] = [];
+  for (let at = 0; at + 4 <= bytes.length; at += 4) offsets.push(at);
+  if (bytes.length >= 4 && bytes.length % 4 !== 0) offsets.push(bytes.length - 4);
+  return { length: bytes.length, offsets: Int32Array.from(offsets), values: Int32Array.from(offsets, (at) => bytes.readInt32BE(at)) };
+}
+
+/**
+ * Whether the 4 bytes of `word` (big-endian, as read) are all hex digits (0-9, a-f, A-F), tested
+ * on the 4 at once: for 7-bit bytes x, x + (0x80 - lo) has its top bit set exactly when x >= lo,
+ * and x + (0x7f - hi) exactly when x > hi; no byte carries into the next.
+ */
+function isHexWord(word: number): boolean {
+  if ((word & 0x80808080) !== 0) return false;
+  const digit = (word + 0x50505050) & ~(word + 0x46464646);
+  // Setting bit 5 turns A-F into a-f, and brings no other byte into a-f.
+  const lower = word | 0x20202020;
+  const letter = (lower + 0x1f1f1f1f) & ~(lower + 0x19191919);
+  return ((digit | letter) & 0x80808080) === (0x80808080 | 0);
 }
 
 /**
  * The position after a quoted 8-4-4-4-12 hex uuid starting at `at` (the opening quote), or
- * NOT_SURE: exactly the 36-character strings the `uuid` format accepts, as bytes.
+ * NOT_SURE: exactly the 36-character strings the `uuid` format accepts, as bytes. Its 32 digits
+ * are 8 words of `view` (the record's byte 0 at `base`).
  */
-function uuidEndAt(bytes: Buffer, at: number): number {
+function uuidEndAt(bytes: Buffer, view: DataView, base: number, at: number, end: number): number {
   const text = at + 1;
-  if (bytes[at] !== QUOTE || bytes[text + 36] !== QUOTE) return NOT_SURE;
+  if (text + 37 > end || bytes[at] !== QUOTE || bytes[text + 36] !== QUOTE) return NOT_SURE;
   if (bytes[text + 8] !== MINUS || bytes[text + 13] !== MINUS || bytes[text + 18] !== MINUS || bytes[text + 23] !== MINUS) return NOT_SURE;
-  const hex = hexRun(bytes, text, text + 8) && hexRun(bytes, text + 9, text + 13) && hexRun(bytes, text + 14, text + 18) && hexRun(bytes, text + 19, text + 23) && hexRun(bytes, text + 24, text + 36);
+  const from = base + text;
+  const hex =
+    isHexWord(view.getInt32(from)) &&
+    isHexWord(view.getInt32(from + 4)) &&
+    isHexWord(view.getInt32(from + 9)) &&
+    isHexWord(view.getInt32(from + 14)) &&
+    isHexWord(view.getInt32(from + 19)) &&
+    isHexWord(view.getInt32(from + 24)) &&
+    isHexWord(view.getInt32(from + 28)) &&
+    isHexWord(view.getInt32(from + 32));
   return hex ? text + 37 : NOT_SURE;
 }

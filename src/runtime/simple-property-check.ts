@@ -48,7 +48,8 @@ export function simplePropertyCheck(schema: unknown, multipleOfPrecision: number
   const tolerance = Number(`1e-${multipleOfPrecision}`);
   return (value) => {
     if (typeof value !== 'number' || !Number.isFinite(value)) return false;
-    if (integer && value % 1 !== 0) return false;
+    // Math.trunc is a rounding instruction; `% 1` on a double is a call into C (fmod). Same answer for finite values.
+    if (integer && Math.trunc(value) !== value) return false;
     if (value < minimum || value > maximum || value <= exclusiveMinimum || value >= exclusiveMaximum) return false;
     if (multipleOf === undefined) return true;
     const ratio = value / multipleOf;

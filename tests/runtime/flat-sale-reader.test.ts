@@ -173,6 +173,29 @@ void describe('createPlainSalesReader()', () => {
     );
   });
 
+  void test('agrees with the decoder on every byte value at every position of a sale, read where a fetch puts it', () => {
+    // The reader compares names, uuid digits and cached texts 4 bytes at a time on the buffer a
+    // record is a view of: each record here sits at an odd offset of a larger buffer whose bytes
+    // around it would pass for its continuation ("abcd..." after, a quote before).
+    const shared = Buffer.alloc(4096, 'a');
+    let read = 0;
+    for (const start of [saleText, `[${saleText},${saleText}]`]) {
+      const original = Buffer.from(start, 'latin1');
+      for (let at = 0; at < original.length; at++) {
+        for (let byte = 0; byte < 256; byte++) {
+          const offset = 1 + ((at * 7 + byte) % 61);
+          shared.fill(0x22, 0, offset);
+          original.copy(shared, offset);
+          shared[offset + at] = byte;
+          shared.fill(0x61, offset + original.length, offset + original.length + 64);
+          if (agree(options, shared.subarray(offset, offset + original.length))) read++;
+        }
+      }
+    }
+    // Each position takes several byte values that keep the record valid (the uuid's hex digits, a name's letters, digits).
+    assert.ok(read > 400, `read ${read} records`);
+  });
+
   void test('agrees with the decoder on random objects with the sale schema property names', () => {
     const value = fc.oneof(
       fc.string(),
