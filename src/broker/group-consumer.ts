@@ -51,6 +51,12 @@ export interface GroupConsumerHandler {
   ): Promise<void>;
   /** The consumer stopped on an error it will not recover from. */
   onFatalError(error: Error): void;
+  /**
+   * Optional: a batch fetched ahead, before it is delivered to onBatch (the same `records` array),
+   * or dropped (a rebalance, a stop). The handler may start work on it early; onBatch must not
+   * depend on it having been called. Called by the platformatic consumer, which fetches ahead.
+   */
+  prepare?(partition: number, records: SourceRecord[]): void;
 }
 
 /** An offset to commit: `offset` is the next record to read. */

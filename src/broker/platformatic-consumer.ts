@@ -17,7 +17,9 @@
  *   batch, without a message object and a stream push per record. While a fetch's batches are
  *   handled, the next fetch (from the offsets after them) is already in flight, one at most:
  *   the broker's wait and the transfer overlap the processing, and memory stays bounded by two
- *   fetches. Batches are delivered one at a time, each awaited (back-pressure).
+ *   fetches. Batches are delivered one at a time, each awaited (back-pressure). As soon as a
+ *   fetch arrives, its batches go to the handler's `prepare` (the runtime's reader thread starts
+ *   reading them while the batches before are handled).
  * - Commits carry the runtime's metadata (platformatic-group-offsets.ts).
  * - The heartbeat runs on the library's timer whatever the handler does, so the `heartbeat`
  *   handed to onBatch sends nothing: it fails once the group has started rebalancing, which tells
@@ -263,6 +265,18 @@ export async function startPlatformaticConsumer(
     }
   };
 
+  /** Hands the handler every batch of `responses` ahead of delivery (GroupConsumerHandler.prepare). */
+  const prepare = (responses: FetchedResponse[], fetchEpoch: number): void => {
+    if (handler.prepare === undefined || stopping || epoch !== fetchEpoch) return;
+    for (const response of responses) {
+      for (const topicResponse of response.responses) {
+        for (const { partitionIndex, records } of topicResponse.partitions) {
+          if (records.length > 0 && positions.has(partitionIndex)) handler.prepare(partitionIndex, records);
+        }
+      }
+    }
+  };
+
   /** The next fetch, in flight while the batches of the previous one are handled. */
   let ahead: { epoch: number; responses: Promise<FetchedResponse[]> } | undefined;
 
@@ -283,15 +297,18 @@ export async function startPlatformaticConsumer(
           });
           continue;
         }
-        const responses = await (ahead?.epoch === iterationEpoch ? ahead.responses : fetchAll(consumer(), assigned, positions));
+        const fetchedAhead = ahead?.epoch === iterationEpoch;
+        const responses = await (fetchedAhead && ahead ? ahead.responses : fetchAll(consumer(), assigned, positions));
         ahead = undefined;
+        // A fetch made ahead was prepared when it arrived; this one is prepared now.
+        if (!fetchedAhead) prepare(responses, iterationEpoch);
         if (stalledSince !== undefined) log.info('consumer fetching again', { groupId, stalledSeconds: Math.round((Date.now() - stalledSince) / 1000) });
         stalledSince = undefined;
         const next = positionsAfter(responses, positions);
         if (!stopping) {
           const responses = fetchAll(consumer(), assigned, next);
           // Awaited at the next turn, or dropped (a rebalance, a stop): never unhandled.
-          responses.catch(() => undefined);
+          responses.then((fetched) => prepare(fetched, iterationEpoch)).catch(() => undefined);
           ahead = { epoch: iterationEpoch, responses };
         }
         await deliver(responses, iterationEpoch);

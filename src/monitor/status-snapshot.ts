@@ -78,6 +78,7 @@ export function statusSnapshot(
       rowsWritten: consumer.rowsWritten,
       commits: consumer.commits,
       batches: consumer.batches,
+      readOnThread: consumer.readOnThread,
       lastBatchMs: consumer.lastBatchMs,
       watermark: consumer.watermark,
       openWindows: consumer.openWindows,

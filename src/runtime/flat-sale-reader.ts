@@ -145,6 +145,8 @@ export function compileFlatSaleReader(options: FlatSaleReaderOptions): FlatSaleR
   // Each name with its closing quote as 32-bit words at fixed offsets (the last one overlapping
   // the one before when the length is not a multiple of 4), for comparing a name in a few reads.
   const quotedNameWords = names.map((name) => wordsOf(Buffer.from(`${name}"`, 'latin1')));
+  // The same with the colon: `name":`, the usual form (no whitespace), after which the value starts.
+  const tightNameWords = names.map((name) => wordsOf(Buffer.from(`${name}":`, 'latin1')));
 
   /** Whether property `p`'s name, then its closing quote, starts at `start` (before `end`). */
   const nameAt = (bytes: Buffer, start: number, end: number, p: number): boolean => {
@@ -156,6 +158,15 @@ export function compileFlatSaleReader(options: FlatSaleReaderOptions): FlatSaleR
       return bytes[start + name.length] === QUOTE;
     }
     const { offsets, values: expected } = words;
+    const at = base + start;
+    for (let k = 0; k < offsets.length; k++) if (view.getInt32(at + (offsets[k] as number)) !== expected[k]) return false;
+    return true;
+  };
+
+  /** Whether `name":` of property `p` (its name, closing quote and colon) starts at `start`. */
+  const tightNameAt = (start: number, end: number, p: number): boolean => {
+    const { length, offsets, values: expected } = tightNameWords[p] as QuotedWords;
+    if (length < 4 || start + length > end) return false;
     const at = base + start;
     for (let k = 0; k < offsets.length; k++) if (view.getInt32(at + (offsets[k] as number)) !== expected[k]) return false;
     return true;
@@ -284,22 +295,30 @@ export function compileFlatSaleReader(options: FlatSaleReaderOptions): FlatSaleR
       for (;;) {
         if (bytes[at] !== QUOTE) return NOT_SURE;
         const nameStart = at + 1;
-        // Records usually list the properties in the schema's order: try the next one first.
-        let property = expected < nameBytes.length && nameAt(bytes, nameStart, end, expected) ? expected : -1;
-        let i = property < 0 ? nameStart : nameStart + (nameBytes[property] as Buffer).length;
-        if (property < 0) {
-          while (i < end && isPlainStringByte[bytes[i] as number] === 1) i++;
-          if (bytes[i] !== QUOTE) return NOT_SURE;
-          property = propertyAt(bytes, nameStart, i);
+        let property: number;
+        // Records usually list the properties in the schema's order, without whitespace: try
+        // `next":` first, in a few word comparisons.
+        if (expected < nameBytes.length && tightNameAt(nameStart, end, expected)) {
+          property = expected;
+          at = nameStart + (tightNameWords[property] as QuotedWords).length;
+        } else {
+          property = expected < nameBytes.length && nameAt(bytes, nameStart, end, expected) ? expected : -1;
+          let i = property < 0 ? nameStart : nameStart + (nameBytes[property] as Buffer).length;
+          if (property < 0) {
+            while (i < end && isPlainStringByte[bytes[i] as number] === 1) i++;
+            if (bytes[i] !== QUOTE) return NOT_SURE;
+            property = propertyAt(bytes, nameStart, i);
+          }
+          if (property < 0) return NOT_SURE;
+          at = skipWhitespace(bytes, i + 1, end);
+          if (bytes[at] !== COLON) return NOT_SURE;
+          at = skipWhitespace(bytes, at + 1, end);
         }
         expected = property + 1;
         // An unknown property (additionalProperties: false) or a repeated one: the reference
         // decoder says what is wrong, or which of the repeats counts.
-        if (property < 0 || seenIn[property] === stamp) return NOT_SURE;
+        if (seenIn[property] === stamp) return NOT_SURE;
         seenIn[property] = stamp;
-        at = skipWhitespace(bytes, i + 1, end);
-        if (bytes[at] !== COLON) return NOT_SURE;
-        at = skipWhitespace(bytes, at + 1, end);
         const afterUuid = isPlainUuid[property] === 1 ? uuidEndAt(bytes, view, base, at, end) : NOT_SURE;
         if (afterUuid !== NOT_SURE) {
           // A plain uuid property whose value is a plain uuid: valid, and never needed as text.
@@ -311,11 +330,15 @@ export function compileFlatSaleReader(options: FlatSaleReaderOptions): FlatSaleR
           if (!(validators[property] as PropertyCheck)(value)) return NOT_SURE;
           values[property] = value;
         }
-        at = skipWhitespace(bytes, at, end);
-        const separator = bytes[at];
+        let separator = bytes[at];
+        if (separator !== COMMA && separator !== CLOSE_BRACE) {
+          at = skipWhitespace(bytes, at, end);
+          separator = bytes[at];
+        }
         if (separator === CLOSE_BRACE) break;
         if (separator !== COMMA) return NOT_SURE;
-        at = skipWhitespace(bytes, at + 1, end);
+        at++;
+        if (bytes[at] !== QUOTE) at = skipWhitespace(bytes, at, end);
       }
     }
     for (const index of requiredIndexes) if (seenIn[index] !== stamp) return NOT_SURE;

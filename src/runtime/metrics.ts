@@ -37,6 +37,8 @@ export interface ConsumerFigures {
   invalidByReason: Map<string, number>;
   /** Wall-clock delay from a window's end passing the watermark to its rows being written. */
   lastEmitDelayMs: number | null;
+  /** Sales read on the reader thread (sale-reader-thread.ts) rather than the main thread. */
+  readOnThread: number;
 }
 
 /** Producer figures. */
@@ -118,6 +120,7 @@ export function createMetrics(now = Date.now()): PipelineMetrics {
       partitions: new Map(),
       invalidByReason: new Map(),
       lastEmitDelayMs: null,
+      readOnThread: 0,
     },
     producer: { produced: 0, acknowledged: 0, injectedInvalid: 0, injectedLate: 0, injectedOutOfOrder: 0 },
     brokerError: null,

@@ -163,6 +163,7 @@ export async function runPipelineCommand(config: PipelineConfig, options: Pipeli
       rows: metrics.consumer.rowsWritten,
       invalid: metrics.consumer.invalid,
       late: metrics.consumer.late,
+      ...(metrics.consumer.readOnThread > 0 ? { readOnThread: metrics.consumer.readOnThread } : {}),
     });
     return 0;
   } catch (error) {

@@ -89,7 +89,10 @@ export function createSalesDecoder(options: RecordDecoderOptions): SalesDecoder 
  * flat-sale-reader.ts) and returns true; returns false, having appended nothing, when the record
  * needs `createSalesDecoder`'s decoder: anything unusual, and every rejection.
  */
-export type PlainSalesReader = (value: Buffer | null, kafkaTimestamp: number, keyBytes: number, into: SaleColumns) => boolean;
+export type PlainSalesReader = ((value: Buffer | null, kafkaTimestamp: number, keyBytes: number, into: SaleColumns) => boolean) & {
+  /** False when the schema has no fast path: the reader then always returns false. */
+  readonly fastPath: boolean;
+};
 
 /** The fast path in front of `createSalesDecoder`; it never reads a record the decoder would read differently. */
 export function createPlainSalesReader(options: RecordDecoderOptions): PlainSalesReader {
@@ -98,10 +101,11 @@ export function createPlainSalesReader(options: RecordDecoderOptions): PlainSale
   if (precision === undefined) throw new Error('the sale schema Ajv has no multipleOfPrecision');
   const compileProperty = (schema: unknown): PropertyCheck => simplePropertyCheck(schema, precision) ?? ajv.compile(schema as object);
   const readFlat = compileFlatSaleReader({ ...options, compileProperty, toEpochMs });
-  if (readFlat === undefined) return () => false;
+  if (readFlat === undefined) return Object.assign(() => false, { fastPath: false });
   const { maxRecordBytes } = options;
-  return (value, kafkaTimestamp, keyBytes, into) =>
+  const read = (value: Buffer | null, kafkaTimestamp: number, keyBytes: number, into: SaleColumns): boolean =>
     value !== null && keyBytes + value.length <= maxRecordBytes && readFlat(value, kafkaTimestamp, into);
+  return Object.assign(read, { fastPath: true });
 }
 
 /**

@@ -5,6 +5,11 @@
  *                    │            │
  *                    └ invalid ───┴ late ──► dead-letter topic (awaited before any commit)
  *
+ * Decoding: plainly valid records are read by the fast path (flat-sale-reader.ts), on the reader
+ * thread (sale-reader-thread.ts) when the client fetches ahead and hands batches over early
+ * (prepare) and the records are large (packed), else here; every other record by the reference
+ * decoder here, which says why a record is rejected.
+ *
  * Progress is committed per partition as (offset, metadata): the offset is the engine's
  * `safeOffset` — the oldest record still needed by a window that is not written yet — and the
  * metadata carries `emittedThrough`, the end of the last window already written. After a restart
@@ -22,6 +27,7 @@ import { crashPoint } from './crash-points.ts';
 import { deadLetterOf } from './dead-letter.ts';
 import { type SaleColumns } from './flat-sale-reader.ts';
 import { createPlainSalesReader, createSalesDecoder, packedElementJson, type PackedElement } from './record-decoder.ts';
+import { startSaleReaderThread, type SaleReaderThread, type ThreadReadSales } from './sale-reader-thread.ts';
 import { type SinkSet } from './sink-writer.ts';
 
 /** The parts of the pipeline config the consumer reads. */
@@ -65,6 +71,13 @@ export interface RunningConsumer {
 const progressVersion = 1;
 const tickMs = 250;
 const idleCommitMs = 2_000;
+/** Average record size from which the reader thread is worth starting: ~7 sales of the sale schema. */
+const largeRecordBytes = 1_024;
+/**
+ * `SALESFLOW_READER_THREAD=always` starts the reader thread with the consumer whatever the record
+ * size, `never` never starts it (for tests and comparisons); unset, the record size decides.
+ */
+const readerThreadChoice = ((choice) => (choice === 'always' || choice === 'never' ? choice : undefined))(process.env['SALESFLOW_READER_THREAD']);
 
 /** Starts consuming; see the module comment for the guarantees. */
 export async function startStreamConsumer(options: StreamConsumerOptions): Promise<RunningConsumer> {
@@ -82,6 +95,46 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
   // rejection, go through the decoder, which says why.
   const readPlainSales = createPlainSalesReader(decoderOptions);
   const decode = createSalesDecoder(decoderOptions);
+  // The reader thread starts in the background once the client hands batches over ahead
+  // (prepare) and the records are large (packed sales, several per record): with one sale per
+  // record it gained nothing, and a second V8 isolate costs ~35 MB. Until it is ready (and if it
+  // fails) records are read here. Batches handed over early are read there meanwhile, by their
+  // records array.
+  let readerThread: SaleReaderThread | undefined;
+  let readerStarted: Promise<void> | undefined;
+  const readAhead = new WeakMap<SourceRecord[], Promise<ThreadReadSales | undefined>>();
+  const startReaderThread = (): void => {
+    readerStarted ??= startSaleReaderThread(decoderOptions).then(
+      (thread) => {
+        readerThread = thread;
+        if (stopping || stopped) void thread.close();
+        else log.debug('reader thread ready');
+      },
+      (error: unknown) => log.warn('no reader thread: records are read on the main thread', { error: (error as Error).message }),
+    );
+  };
+  if (readerThreadChoice === 'always' && readPlainSales.fastPath) startReaderThread();
+  const prepare = (_partition: number, records: SourceRecord[]): void => {
+    if (readerStarted === undefined && readerThreadChoice === undefined && readPlainSales.fastPath && averageValueBytes(records) >= largeRecordBytes) startReaderThread();
+    const thread = readerThread;
+    if (thread === undefined || stopping || stopped) return;
+    const read = thread.read(records).catch((error: unknown) => {
+      // The thread is gone (or broke on a batch): from now on everything is read here.
+      if (readerThread === thread) {
+        readerThread = undefined;
+        log.warn('the reader thread failed: records are read on the main thread', { error: (error as Error).message });
+        void thread.close();
+      }
+      return undefined;
+    });
+    readAhead.set(records, read);
+  };
+  const closeReaderThread = async (): Promise<void> => {
+    await readerStarted?.catch(() => undefined);
+    const thread = readerThread;
+    readerThread = undefined;
+    await thread?.close();
+  };
   const processingTime = config.window.time === 'processing';
   // The engine's clock (for idle partitions) stands still while the broker is unreachable and
   // then resumes where it stopped: an outage is not traffic stopping, and the records sent just
@@ -122,7 +175,6 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
    */
   let latestHeartbeat: () => Promise<void> = () => Promise.resolve();
   // Declared before the handlers that use it; assigned once the group is joined.
-  // eslint-disable-next-line prefer-const
   let consumer: GroupConsumer | undefined;
 
   let settle!: { resolve: () => void; reject: (error: Error) => void };
@@ -135,6 +187,8 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
     // Leave the group before reporting, so that a restart is not held up by this member's
     // session (it would otherwise wait out the session timeout).
     void (consumer?.stop() ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(closeReaderThread)
       .catch(() => undefined)
       .finally(() => settle.reject(error));
   };
@@ -201,10 +255,33 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
       const offsets: number[] = [];
       const saleRecords: SourceRecord[] = [];
       let invalidSales = 0;
-      for (const record of records) {
+      // Forced on (tests), the thread is waited for once, so that the batches after it go there.
+      if (readerThreadChoice === 'always') await readerStarted;
+      const ahead = readAhead.get(records);
+      readAhead.delete(records);
+      const readOnThread = ahead === undefined ? undefined : await ahead;
+      /** Next sale of readOnThread's columns. */
+      let threadSale = 0;
+      for (let index = 0; index < records.length; index++) {
+        const record = records[index] as SourceRecord;
         const first = keys.length;
         const keyBytes = record.key?.length ?? 0;
-        if (!readPlainSales(record.value, record.timestamp, keyBytes, sales)) {
+        // Read on the thread (a count of sales, or -1: for the reference decoder), or here.
+        const countOnThread = readOnThread === undefined ? undefined : (readOnThread.salesPerRecord[index] as number);
+        let read: boolean;
+        if (readOnThread !== undefined && countOnThread !== undefined) {
+          for (let sale = 0; sale < countOnThread; sale++, threadSale++) {
+            keys.push(readOnThread.keys[threadSale] as string);
+            amounts.push(readOnThread.amounts[threadSale] as number);
+            eventTimes.push(readOnThread.eventTimes[threadSale] as number);
+            sales.elements.push(readOnThread.elements[threadSale] as number);
+          }
+          read = countOnThread >= 0;
+          if (read) figures.readOnThread += countOnThread;
+        } else {
+          read = readPlainSales(record.value, record.timestamp, keyBytes, sales);
+        }
+        if (!read) {
           for (const decoded of decode(record.value, record.timestamp, keyBytes)) {
             if (!decoded.ok) {
               invalidSales++;
@@ -337,6 +414,7 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
     await serially(() => closeAndCommit(now(), options.drain));
     stopped = true;
     await consumer?.stop();
+    await closeReaderThread();
     settle.resolve();
     return done;
   };
@@ -350,16 +428,31 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
     void serially(() => closeAndCommit(now(), false)).catch(() => undefined);
   }, tickMs);
 
-  consumer = await options.startConsumer(
-    {
-      topic: config.source.topic,
-      groupId: config.source.group,
-      fromBeginning: config.source.startFrom === 'earliest',
-      log: log.child({ component: 'kafka' }),
-    },
-    { onAssignment, onBatch, onFatalError: fail },
-  );
+  try {
+    consumer = await options.startConsumer(
+      {
+        topic: config.source.topic,
+        groupId: config.source.group,
+        fromBeginning: config.source.startFrom === 'earliest',
+        log: log.child({ component: 'kafka' }),
+      },
+      { onAssignment, onBatch, onFatalError: fail, prepare },
+    );
+  } catch (error) {
+    stopped = true;
+    clearInterval(timer);
+    await closeReaderThread().catch(() => undefined);
+    throw error;
+  }
   return { done, stop };
+}
+
+/** The average value size of the first records of a batch (enough to tell packed from single). */
+function averageValueBytes(records: readonly SourceRecord[]): number {
+  const sample = Math.min(records.length, 32);
+  let bytes = 0;
+  for (let i = 0; i < sample; i++) bytes += records[i]?.value?.length ?? 0;
+  return sample === 0 ? 0 : bytes / sample;
 }
 
 function newEngine(config: StreamConsumerConfig): WindowEngine {

@@ -1,5 +1,6 @@
 /**
- * Worker threads that answer requests in order (the producer's generator thread). Both sides
+ * Worker threads that answer requests in order (the producer's generator thread, the consumer's
+ * reader thread). Both sides
  * live here:
  *
  *   main:   startRequestWorker(entry, data) ─► request(r) ─► request(r) ─► ... ─► close()
@@ -14,8 +15,11 @@ import { parentPort, Worker, workerData } from 'node:worker_threads';
 
 /** Requests answered in order by a worker thread. */
 export interface RequestWorker<Request, Response> {
-  /** Rejects when the handler threw, or the thread failed or was closed. */
-  request(request: Request): Promise<Response>;
+  /**
+   * Rejects when the handler threw, or the thread failed or was closed. The buffers in `transfer`
+   * move to the thread instead of being copied (they are unusable here afterwards).
+   */
+  request(request: Request, transfer?: ArrayBuffer[]): Promise<Response>;
   /** Ends the thread; requests still open are rejected. */
   close(): Promise<void>;
 }
@@ -61,11 +65,11 @@ export async function startRequestWorker<Request, Response>(entry: URL, data: un
   }
   ready = undefined;
   return {
-    request(request) {
+    request(request, transfer = []) {
       if (ended) return Promise.reject(ended);
       return new Promise<Response>((resolve, reject) => {
         waiting.push({ resolve, reject });
-        worker.postMessage(request);
+        worker.postMessage(request, transfer);
       });
     },
     async close() {

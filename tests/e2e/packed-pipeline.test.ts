@@ -17,7 +17,7 @@ import { diffRows, type OracleRecord, windowOracle } from '../support/window-ora
 const windowSettings = { length: 2_000, slide: 1_000, threshold: 150 };
 const validate = compileSaleValidator(JSON.parse(readFileSync(new URL('../../schemas/sale.schema.json', import.meta.url), 'utf8')) as object);
 
-function scenario(client: string, producerExtra: string[]): { dir: string; file: string; topic: string } {
+function scenario(client: string, producerExtra: string[], producer = { rate: 5000, count: 12000 }): { dir: string; file: string; topic: string } {
   const dir = tempDir('salesflow-packed-');
   const topic = uniqueName('packed');
   const file = writePipeline(
@@ -26,7 +26,7 @@ function scenario(client: string, producerExtra: string[]): { dir: string; file:
       name: 'packed',
       topic,
       group: uniqueName('group'),
-      producer: { rate: 5000, count: 12000, seed: 7, extra: producerExtra },
+      producer: { ...producer, seed: 7, extra: producerExtra },
       window: { ...windowSettings, allowedLateness: '200ms', idleTimeout: '1s' },
       threshold: windowSettings.threshold,
       client,
@@ -74,6 +74,22 @@ for (const client of dataClientNames) {
       const { valid, invalid, misplaced } = unpack(topic);
       assert.ok(readTopicWithKcat(topic).length < 12_000 / 5, 'sales are packed');
       assert.equal(misplaced, 0);
+      assert.ok(invalid > 0);
+      assert.deepEqual(diffRows(windowOracle(valid, windowSettings), sqliteRows(dir)), []);
+      assert.equal(readTopicWithKcat(`${topic}.dlq`).length, invalid);
+    });
+
+    test('packed sales read on the reader thread give the oracle rows and the same dead letters', async () => {
+      // Enough packed sales for several fetches: the ones after the thread is ready go there.
+      const { dir, file, topic } = scenario(client, ['packing: 20', 'invalid: 0.01'], { rate: 0, count: 60_000 });
+      assert.equal((await runCli([file, 'produce', '--quiet'])).code, 0);
+      const consumed = await runCli([file, 'consume', '--drain', '--quiet'], { SALESFLOW_READER_THREAD: 'always' });
+      assert.equal(consumed.code, 0, consumed.stderr);
+      const readOnThread = Number(/readOnThread=(\d+)/.exec(consumed.stdout + consumed.stderr)?.[1] ?? 0);
+      // Only the platformatic consumer fetches ahead and hands batches over early.
+      if (client === 'platformatic') assert.ok(readOnThread > 10_000, `${readOnThread} sales read on the thread`);
+      else assert.equal(readOnThread, 0);
+      const { valid, invalid } = unpack(topic);
       assert.ok(invalid > 0);
       assert.deepEqual(diffRows(windowOracle(valid, windowSettings), sqliteRows(dir)), []);
       assert.equal(readTopicWithKcat(`${topic}.dlq`).length, invalid);

@@ -40,7 +40,7 @@ function fedMetrics(): PipelineMetrics {
   Object.assign(metrics.consumer, {
     consumed: 1234, valid: 1229, invalid: 5, late: 7, replayed: 2, aggregated: 1220, deadLettered: 12,
     windowsEmitted: 4, rowsWritten: 9, commits: 6, batches: 3, lastBatchMs: 700, watermark: 1_700_000_000_500,
-    openWindows: 3, keys: 17, lastEmitDelayMs: 30,
+    openWindows: 3, keys: 17, lastEmitDelayMs: 30, readOnThread: 1100,
   });
   metrics.consumer.invalidByReason.set('schema', 3).set('not-json', 2);
   metrics.consumer.partitions.set(1, { position: 200, highWatermark: 200 }).set(0, { position: 100, highWatermark: 150 });
@@ -155,7 +155,7 @@ test('/api/status holds the figures fed, the recent batches newest first and the
   const { partitions, invalidByReason, ...figures } = status.consumer;
   assert.deepEqual(figures, {
     consumed: 1234, valid: 1229, invalid: 5, late: 7, replayed: 2, aggregated: 1220, deadLettered: 12, windowsEmitted: 4,
-    rowsWritten: 9, commits: 6, batches: 3, lastBatchMs: 700, watermark: 1_700_000_000_500, openWindows: 3, keys: 17,
+    rowsWritten: 9, commits: 6, batches: 3, readOnThread: 1100, lastBatchMs: 700, watermark: 1_700_000_000_500, openWindows: 3, keys: 17,
     lastEmitDelayMs: 30, lag: 50,
   });
   assert.deepEqual(partitions, [
