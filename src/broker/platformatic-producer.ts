@@ -105,11 +105,76 @@ export async function connectPlatformaticProducer(connection: BrokerConnectionCo
       });
     });
 
+  /**
+   * Encoding ahead. Sends go one at a time, so a request's encoding used to wait for the answer
+   * to the one before: ~0.6 ms of each ~5 ms turn with 6,000 packed sales. A send whose records
+   * all name their partition is encoded when it is queued, from the leaders of the last metadata
+   * and the sequence numbers it will get if every send before it is acknowledged. Its attempt
+   * uses those bytes only if the partitions, leaders and sequence numbers it would encode now are
+   * exactly those; anything else (a failure before it, a leader move) encodes afresh.
+   */
+  const leadersSeen = new Map<string, Map<number, number>>();
+  /** Records queued or in flight per topic and partition: what the sequence numbers will have moved by. */
+  const unacknowledged = new Map<string, Map<number, number>>();
+  const countsOf = (topic: string): Map<number, number> => {
+    let counts = unacknowledged.get(topic);
+    if (!counts) unacknowledged.set(topic, (counts = new Map<number, number>()));
+    return counts;
+  };
+  interface EncodedAhead {
+    partitions: number[];
+    baseSequences: number[];
+    body: Buffer;
+  }
+  const encodeAhead = (topic: string, groups: Map<number, OutgoingRecord[]>): Map<number, EncodedAhead> | undefined => {
+    const leaders = leadersSeen.get(topic);
+    if (leaders === undefined) return undefined;
+    const topicSequences = sequencesOf(topic);
+    const counts = countsOf(topic);
+    const byLeader = new Map<number, PartitionRecords[]>();
+    for (const [partition, records] of groups) {
+      const leader = leaders.get(partition);
+      if (leader === undefined || records.some((record) => record.timestamp === undefined)) return undefined;
+      let batches = byLeader.get(leader);
+      if (!batches) byLeader.set(leader, (batches = []));
+      batches.push({ partition, records, baseSequence: nextSequence(topicSequences.get(partition) ?? 0, counts.get(partition) ?? 0) });
+    }
+    const encoded = new Map<number, EncodedAhead>();
+    for (const [leader, batches] of byLeader) {
+      const body = encoder.encode({ version: produceApi.api.version, topic, acks: ProduceAcks.ALL, timeoutMs: produceTimeoutMs, producerId, producerEpoch, now: Date.now() }, batches);
+      encoded.set(leader, { partitions: batches.map((batch) => batch.partition), baseSequences: batches.map((batch) => batch.baseSequence), body });
+    }
+    return encoded;
+  };
+  const sameBatches = (ahead: EncodedAhead | undefined, batches: readonly PartitionRecords[]): ahead is EncodedAhead =>
+    ahead !== undefined &&
+    ahead.partitions.length === batches.length &&
+    batches.every((batch, i) => ahead.partitions[i] === batch.partition && ahead.baseSequences[i] === batch.baseSequence);
+
   /** A send of `records` as a repeatable attempt: each attempt sends what is not acknowledged yet. */
-  const attemptFor = (topic: string, records: readonly OutgoingRecord[]): (() => Promise<void>) => {
+  const attemptFor = (topic: string, records: readonly OutgoingRecord[]): { attempt: () => Promise<void>; settled: () => void } => {
     let pending: Map<number, OutgoingRecord[]> | undefined;
     const topicSequences = sequencesOf(topic);
-    return async () => {
+    let ahead: Map<number, EncodedAhead> | undefined;
+    const counts = countsOf(topic);
+    const queued = new Map<number, number>();
+    if (records.every((record) => record.partition !== undefined)) {
+      const groups = new Map<number, OutgoingRecord[]>();
+      for (const record of records) {
+        const partition = record.partition as number;
+        let group = groups.get(partition);
+        if (!group) groups.set(partition, (group = []));
+        group.push(record);
+      }
+      pending = groups;
+      ahead = encodeAhead(topic, groups);
+      for (const [partition, group] of groups) queued.set(partition, group.length);
+    }
+    for (const [partition, count] of queued) counts.set(partition, (counts.get(partition) ?? 0) + count);
+    const settled = (): void => {
+      for (const [partition, count] of queued) counts.set(partition, (counts.get(partition) ?? 0) - count);
+    };
+    const attempt = async (): Promise<void> => {
       const metadata = await producer.metadata({ topics: [topic], forceUpdate: metadataStale }).catch((error: unknown) => {
         throw asBrokerError(error);
       });
@@ -119,6 +184,9 @@ export async function connectPlatformaticProducer(connection: BrokerConnectionCo
       pending ??= byPartition(records, topicMetadata.partitionsCount);
       const remaining = pending;
       const byLeader = new Map<number, number[]>();
+      const leaders = new Map<number, number>();
+      for (const [partition, { leader }] of topicMetadata.partitions.entries()) leaders.set(partition, leader);
+      leadersSeen.set(topic, leaders);
       for (const partition of remaining.keys()) {
         const leader = topicMetadata.partitions[partition]?.leader ?? -1;
         let partitions = byLeader.get(leader);
@@ -139,7 +207,12 @@ export async function connectPlatformaticProducer(connection: BrokerConnectionCo
             records: remaining.get(partition) as OutgoingRecord[],
             baseSequence: topicSequences.get(partition) ?? 0,
           }));
-          const body = encoder.encode({ version: produceApi.api.version, topic, acks: ProduceAcks.ALL, timeoutMs: produceTimeoutMs, producerId, producerEpoch, now: Date.now() }, batches);
+          const encodedAhead = ahead?.get(leader);
+          // Used once: a later attempt (after a failure) encodes what is left afresh.
+          ahead?.delete(leader);
+          const body = sameBatches(encodedAhead, batches)
+            ? encodedAhead.body
+            : encoder.encode({ version: produceApi.api.version, topic, acks: ProduceAcks.ALL, timeoutMs: produceTimeoutMs, producerId, producerEpoch, now: Date.now() }, batches);
           try {
             const connection = await producer.connections.get(broker);
             const response = await produce(connection, body);
@@ -166,12 +239,28 @@ export async function connectPlatformaticProducer(connection: BrokerConnectionCo
       if (first !== undefined) throw failures.find((failure) => (failure as Error & { retriable?: boolean }).retriable !== true) ?? first;
       if (remaining.size > 0) throw Object.assign(new Error(`the broker did not answer for ${topic} partitions ${[...remaining.keys()].join(',')}`), { retriable: true });
     };
+    return { attempt, settled };
   };
 
   return {
     send: async (topic, records) => {
       // The same slices as the kafkajs producer's: each under the broker's 1 MiB batch limit.
-      for (const slice of slicesOf(records, maxSendBytes)) await requests.run(topic, attemptFor(topic, slice));
+      // Each slice is queued (and encoded ahead) at once; they still go out one at a time.
+      const sends = slicesOf(records, maxSendBytes).map((slice) => attemptFor(topic, slice));
+      let next = 0;
+      try {
+        for (; next < sends.length; next++) {
+          const send = sends[next] as (typeof sends)[number];
+          try {
+            await requests.run(topic, send.attempt);
+          } finally {
+            send.settled();
+          }
+        }
+      } finally {
+        // A slice that failed fails the send: the ones after it are not sent, and count no more.
+        for (next++; next < sends.length; next++) sends[next]?.settled();
+      }
     },
     partitionCount: async (topic) => {
       const metadata = await producer.metadata({ topics: [topic], forceUpdate: true }).catch((error: unknown) => {
