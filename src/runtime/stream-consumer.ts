@@ -43,6 +43,8 @@ export interface StreamConsumerConfig {
   };
   window: { length: number; slide: number; allowedLateness: number; idleTimeout: number; time: 'event' | 'processing' };
   aggregate: { groupBy: string; sum: string; threshold: number };
+  /** The pipeline's own producer: when it packs sales, the topic most likely holds packed records. */
+  producer?: { packing?: number | undefined };
 }
 
 export interface StreamConsumerOptions {
@@ -113,8 +115,14 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
       (error: unknown) => log.warn('no reader thread: records are read on the main thread', { error: (error as Error).message }),
     );
   };
-  if (readerThreadChoice === 'always' && readPlainSales.fastPath) startReaderThread();
+  // Started with the consumer when forced, or when the pipeline's producer packs sales (so that
+  // it is ready for the first batches); closed again at the first batch if the client turns out
+  // not to hand batches over early (kafkajs).
+  const packedExpected = (config.producer?.packing ?? 1) > 1;
+  if (readPlainSales.fastPath && (readerThreadChoice === 'always' || (readerThreadChoice === undefined && packedExpected))) startReaderThread();
+  let batchesPrepared = false;
   const prepare = (_partition: number, records: SourceRecord[]): void => {
+    batchesPrepared = true;
     if (readerStarted === undefined && readerThreadChoice === undefined && readPlainSales.fastPath && averageValueBytes(records) >= largeRecordBytes) startReaderThread();
     const thread = readerThread;
     if (thread === undefined || stopping || stopped) return;
@@ -257,6 +265,7 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
       let invalidSales = 0;
       // Forced on (tests), the thread is waited for once, so that the batches after it go there.
       if (readerThreadChoice === 'always') await readerStarted;
+      if (!batchesPrepared && readerStarted !== undefined && readerThread !== undefined) void closeReaderThread();
       const ahead = readAhead.get(records);
       readAhead.delete(records);
       const readOnThread = ahead === undefined ? undefined : await ahead;
