@@ -16,5 +16,6 @@ test('fetchSizeFor() keeps the floor until the records are known, and for one-sa
 
 test('fetchSizeFor() aims at a number of larger records, up to the ceiling, the per-partition limit in proportion', () => {
   assert.deepEqual(fetchSizeFor(400, floor), { total: 400 * fetchSizing.records, perPartition: 100 * fetchSizing.records });
-  assert.deepEqual(fetchSizeFor(3_300, floor), { total: fetchSizing.ceiling, perPartition: fetchSizing.ceiling / 4 });
+  assert.deepEqual(fetchSizeFor(3_300, floor), { total: 3_300 * fetchSizing.records, perPartition: 825 * fetchSizing.records });
+  assert.deepEqual(fetchSizeFor(6_000, floor), { total: fetchSizing.ceiling, perPartition: fetchSizing.ceiling / 4 });
 });
