@@ -20,7 +20,7 @@ import { startBrokerWatch } from './broker-watch.ts';
 import { createMetrics, type PipelineMetrics } from './metrics.ts';
 import { createSinkSet } from './sink-writer.ts';
 import { startStatusLine } from './status-line.ts';
-import { startStreamConsumer } from './stream-consumer.ts';
+import { startReaderThreadEarly, startStreamConsumer } from './stream-consumer.ts';
 import { deadLetterTopicMaxBytes } from './dead-letter.ts';
 
 export type PipelineMode = 'run' | 'produce' | 'consume';
@@ -71,6 +71,10 @@ export async function runPipelineCommand(config: PipelineConfig, options: Pipeli
   });
 
   try {
+    // The consumer's reader thread (packed records) starts now, while the broker is checked and
+    // the group joined; the consumer closes it, or the clean-up if the command fails before.
+    const readerThread = withConsumer ? startReaderThreadEarly(config) : undefined;
+    if (readerThread) cleanups.push(() => readerThread.then((thread) => thread?.close()));
     const broker = await resolveBrokers({ configured: config.broker.brokers, log });
     if (broker.startedHere) cleanups.push(() => broker.stop());
     log.info('broker', {
@@ -135,6 +139,7 @@ export async function runPipelineCommand(config: PipelineConfig, options: Pipeli
         log: log.child({ component: 'consumer' }),
         drain: options.drain,
         deadLetterPartitions: deadLetterTopic?.partitions ?? config.source.partitions,
+        readerThread,
       });
     }
     // Imported only where it runs: the generator brings faker (~40 MB of RSS) into the process.

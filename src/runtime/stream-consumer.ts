@@ -26,7 +26,7 @@ import { notifyBatch, notifyWindowsWritten, type PipelineMetrics } from './metri
 import { crashPoint } from './crash-points.ts';
 import { deadLetterOf } from './dead-letter.ts';
 import { type SaleColumns } from './flat-sale-reader.ts';
-import { createPlainSalesReader, createSalesDecoder, packedElementJson, type PackedElement } from './record-decoder.ts';
+import { createPlainSalesReader, createSalesDecoder, packedElementJson, type PackedElement, type RecordDecoderOptions } from './record-decoder.ts';
 import { startSaleReaderThread, type SaleReaderThread, type ThreadReadSales } from './sale-reader-thread.ts';
 import { type SinkSet } from './sink-writer.ts';
 
@@ -61,6 +61,8 @@ export interface StreamConsumerOptions {
   deadLetterPartitions: number;
   /** Wall clock; tests may pass their own. */
   now?: () => number;
+  /** The reader thread, when startReaderThreadEarly() started one (it takes ~0.3 s to be ready). */
+  readerThread?: Promise<SaleReaderThread | undefined> | undefined;
 }
 
 /** A running consumer. `done` settles when it stops: resolved on a clean stop, rejected on a fatal error. */
@@ -86,13 +88,7 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
   const { config, metrics, log, sinks, deadLetters } = options;
   const now = options.now ?? Date.now;
   const figures = metrics.consumer;
-  const decoderOptions = {
-    saleSchema: config.source.saleSchema,
-    groupBy: config.aggregate.groupBy,
-    sum: config.aggregate.sum,
-    eventTime: config.source.eventTime,
-    maxRecordBytes: config.source.maxRecordBytes,
-  };
+  const decoderOptions = decoderOptionsOf(config);
   // Plainly valid records are read straight into the batch's columns; the others, and every
   // rejection, go through the decoder, which says why.
   const readPlainSales = createPlainSalesReader(decoderOptions);
@@ -105,11 +101,12 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
   let readerThread: SaleReaderThread | undefined;
   let readerStarted: Promise<void> | undefined;
   const readAhead = new WeakMap<SourceRecord[], Promise<ThreadReadSales | undefined>>();
-  const startReaderThread = (): void => {
-    readerStarted ??= startSaleReaderThread(decoderOptions).then(
+  const startReaderThread = (early?: Promise<SaleReaderThread | undefined>): void => {
+    readerStarted ??= (early ?? startSaleReaderThread(decoderOptions)).then(
       (thread) => {
+        if (thread === undefined) return;
         readerThread = thread;
-        if (stopping || stopped) void thread.close();
+        if (stopping || stopped || !readPlainSales.fastPath) void closeReaderThread();
         else log.debug('reader thread ready');
       },
       (error: unknown) => log.warn('no reader thread: records are read on the main thread', { error: (error as Error).message }),
@@ -118,8 +115,8 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
   // Started with the consumer when forced, or when the pipeline's producer packs sales (so that
   // it is ready for the first batches); closed again at the first batch if the client turns out
   // not to hand batches over early (kafkajs).
-  const packedExpected = (config.producer?.packing ?? 1) > 1;
-  if (readPlainSales.fastPath && (readerThreadChoice === 'always' || (readerThreadChoice === undefined && packedExpected))) startReaderThread();
+  if (options.readerThread !== undefined) startReaderThread(options.readerThread);
+  else if (readPlainSales.fastPath && readerThreadAtStart(config)) startReaderThread();
   let batchesPrepared = false;
   const prepare = (_partition: number, records: SourceRecord[]): void => {
     batchesPrepared = true;
@@ -454,6 +451,31 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
     throw error;
   }
   return { done, stop };
+}
+
+/** Whether the reader thread starts with the consumer: forced on, or the pipeline's producer packs sales. */
+function readerThreadAtStart(config: StreamConsumerConfig): boolean {
+  return readerThreadChoice === 'always' || (readerThreadChoice === undefined && (config.producer?.packing ?? 1) > 1);
+}
+
+/**
+ * Starts the reader thread ahead of the consumer when it will start with it anyway (see
+ * readerThreadAtStart), so that its ~0.3 s start overlaps the command's own start-up (broker
+ * check, topics, group join). Pass the result as `readerThread`; undefined when not started.
+ */
+export function startReaderThreadEarly(config: StreamConsumerConfig): Promise<SaleReaderThread | undefined> | undefined {
+  if (!readerThreadAtStart(config)) return undefined;
+  return startSaleReaderThread(decoderOptionsOf(config)).catch(() => undefined);
+}
+
+function decoderOptionsOf(config: StreamConsumerConfig): RecordDecoderOptions {
+  return {
+    saleSchema: config.source.saleSchema,
+    groupBy: config.aggregate.groupBy,
+    sum: config.aggregate.sum,
+    eventTime: config.source.eventTime,
+    maxRecordBytes: config.source.maxRecordBytes,
+  };
 }
 
 /** The average value size of the first records of a batch (enough to tell packed from single). */
