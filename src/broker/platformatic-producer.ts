@@ -81,11 +81,14 @@ export async function connectPlatformaticProducer(connection: BrokerConnectionCo
     return topicSequences;
   };
 
-  /** The records of one request, by partition (a record without one is placed as the Java client would). */
-  const byPartition = (records: readonly OutgoingRecord[], partitionCount: number): Map<number, OutgoingRecord[]> => {
+  /**
+   * The records of one request, by partition (a record without one is placed as the Java client
+   * would, which needs the topic's `partitionCount`; undefined: every record names its partition).
+   */
+  const byPartition = (records: readonly OutgoingRecord[], partitionCount: number | undefined): Map<number, OutgoingRecord[]> => {
     const groups = new Map<number, OutgoingRecord[]>();
     for (const record of records) {
-      const partition = record.partition ?? partitionOfKey(record.key, partitionCount, keylessRecords++);
+      const partition = record.partition ?? partitionOfKey(record.key, partitionCount ?? 1, keylessRecords++);
       let group = groups.get(partition);
       if (!group) groups.set(partition, (group = []));
       group.push(record);
@@ -159,20 +162,15 @@ export async function connectPlatformaticProducer(connection: BrokerConnectionCo
     const counts = countsOf(topic);
     const queued = new Map<number, number>();
     if (records.every((record) => record.partition !== undefined)) {
-      const groups = new Map<number, OutgoingRecord[]>();
-      for (const record of records) {
-        const partition = record.partition as number;
-        let group = groups.get(partition);
-        if (!group) groups.set(partition, (group = []));
-        group.push(record);
-      }
-      pending = groups;
-      ahead = encodeAhead(topic, groups);
-      for (const [partition, group] of groups) queued.set(partition, group.length);
+      pending = byPartition(records, undefined);
+      ahead = encodeAhead(topic, pending);
+      for (const [partition, group] of pending) queued.set(partition, group.length);
     }
     for (const [partition, count] of queued) counts.set(partition, (counts.get(partition) ?? 0) + count);
+    /** No longer queued nor in flight (acknowledged, or failed for good); once. */
     const settled = (): void => {
       for (const [partition, count] of queued) counts.set(partition, (counts.get(partition) ?? 0) - count);
+      queued.clear();
     };
     const attempt = async (): Promise<void> => {
       const metadata = await producer.metadata({ topics: [topic], forceUpdate: metadataStale }).catch((error: unknown) => {
@@ -247,19 +245,14 @@ export async function connectPlatformaticProducer(connection: BrokerConnectionCo
       // The same slices as the kafkajs producer's: each under the broker's 1 MiB batch limit.
       // Each slice is queued (and encoded ahead) at once; they still go out one at a time.
       const sends = slicesOf(records, maxSendBytes).map((slice) => attemptFor(topic, slice));
-      let next = 0;
       try {
-        for (; next < sends.length; next++) {
-          const send = sends[next] as (typeof sends)[number];
-          try {
-            await requests.run(topic, send.attempt);
-          } finally {
-            send.settled();
-          }
+        for (const send of sends) {
+          await requests.run(topic, send.attempt);
+          send.settled();
         }
       } finally {
-        // A slice that failed fails the send: the ones after it are not sent, and count no more.
-        for (next++; next < sends.length; next++) sends[next]?.settled();
+        // A slice that failed fails the send: it and the ones after it count no more.
+        for (const send of sends) send.settled();
       }
     },
     partitionCount: async (topic) => {

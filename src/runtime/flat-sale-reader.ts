@@ -148,28 +148,27 @@ export function compileFlatSaleReader(options: FlatSaleReaderOptions): FlatSaleR
   // The same with the colon: `name":`, the usual form (no whitespace), after which the value starts.
   const tightNameWords = names.map((name) => wordsOf(Buffer.from(`${name}":`, 'latin1')));
 
-  /** Whether property `p`'s name, then its closing quote, starts at `start` (before `end`). */
-  const nameAt = (bytes: Buffer, start: number, end: number, p: number): boolean => {
-    const words = quotedNameWords[p] as QuotedWords;
-    if (start + words.length > end) return false;
-    if (words.length < 4) {
-      const name = nameBytes[p] as Buffer;
-      for (let i = 0; i < name.length; i++) if (bytes[start + i] !== name[i]) return false;
-      return bytes[start + name.length] === QUOTE;
-    }
-    const { offsets, values: expected } = words;
+  /** Whether the bytes of `words` (4 or more) are the record's bytes from `start`. */
+  const wordsAt = (start: number, { offsets, values: expected }: QuotedWords): boolean => {
     const at = base + start;
     for (let k = 0; k < offsets.length; k++) if (view.getInt32(at + (offsets[k] as number)) !== expected[k]) return false;
     return true;
   };
 
+  /** Whether property `p`'s name, then its closing quote, starts at `start` (before `end`). */
+  const nameAt = (bytes: Buffer, start: number, end: number, p: number): boolean => {
+    const words = quotedNameWords[p] as QuotedWords;
+    if (start + words.length > end) return false;
+    if (words.length >= 4) return wordsAt(start, words);
+    const name = nameBytes[p] as Buffer;
+    for (let i = 0; i < name.length; i++) if (bytes[start + i] !== name[i]) return false;
+    return bytes[start + name.length] === QUOTE;
+  };
+
   /** Whether `name":` of property `p` (its name, closing quote and colon) starts at `start`. */
   const tightNameAt = (start: number, end: number, p: number): boolean => {
-    const { length, offsets, values: expected } = tightNameWords[p] as QuotedWords;
-    if (length < 4 || start + length > end) return false;
-    const at = base + start;
-    for (let k = 0; k < offsets.length; k++) if (view.getInt32(at + (offsets[k] as number)) !== expected[k]) return false;
-    return true;
+    const words = tightNameWords[p] as QuotedWords;
+    return words.length >= 4 && start + words.length <= end && wordsAt(start, words);
   };
 
   /** Index of the property whose name is bytes [start, end), or -1. */

@@ -112,11 +112,10 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
       (error: unknown) => log.warn('no reader thread: records are read on the main thread', { error: (error as Error).message }),
     );
   };
-  // Started with the consumer when forced, or when the pipeline's producer packs sales (so that
-  // it is ready for the first batches); closed again at the first batch if the client turns out
-  // not to hand batches over early (kafkajs).
+  // Started before the consumer (startReaderThreadEarly) when forced, or when the pipeline's
+  // producer packs sales, so that it is ready for the first batches; closed again at the first
+  // batch if the client turns out not to hand batches over early (kafkajs).
   if (options.readerThread !== undefined) startReaderThread(options.readerThread);
-  else if (readPlainSales.fastPath && readerThreadAtStart(config)) startReaderThread();
   let batchesPrepared = false;
   const prepare = (_partition: number, records: SourceRecord[]): void => {
     batchesPrepared = true;
@@ -453,18 +452,14 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
   return { done, stop };
 }
 
-/** Whether the reader thread starts with the consumer: forced on, or the pipeline's producer packs sales. */
-function readerThreadAtStart(config: StreamConsumerConfig): boolean {
-  return readerThreadChoice === 'always' || (readerThreadChoice === undefined && (config.producer?.packing ?? 1) > 1);
-}
-
 /**
- * Starts the reader thread ahead of the consumer when it will start with it anyway (see
- * readerThreadAtStart), so that its ~0.3 s start overlaps the command's own start-up (broker
- * check, topics, group join). Pass the result as `readerThread`; undefined when not started.
+ * Starts the reader thread ahead of the consumer when it is forced on or the pipeline's producer
+ * packs sales, so that its ~0.3 s start overlaps the command's own start-up (broker check,
+ * topics, group join). Pass the result as `readerThread`; undefined when not started.
  */
 export function startReaderThreadEarly(config: StreamConsumerConfig): Promise<SaleReaderThread | undefined> | undefined {
-  if (!readerThreadAtStart(config)) return undefined;
+  const packed = (config.producer?.packing ?? 1) > 1;
+  if (!(readerThreadChoice === 'always' || (readerThreadChoice === undefined && packed))) return undefined;
   return startSaleReaderThread(decoderOptionsOf(config)).catch(() => undefined);
 }
 
