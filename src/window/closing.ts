@@ -7,6 +7,7 @@
  * count), then walks the same panes again to harvest each key once and zero its accumulator. A
  * cell's count is at least 1, so a non-zero accumulated count is what marks a key as seen in this
  * window: no stamps, no list of touched keys, and both passes read the panes' id columns in order.
+ * A key with a single live cell needs no adding up: both passes take its cell as it is.
  */
 import { grownCapacity } from './capacity.ts';
 import { type KeyTable } from './key-table.ts';
@@ -116,21 +117,33 @@ export class WindowCloser {
       }
     }
     if (merging.length === 0) return;
-    // Sized to the ids in use, not the key columns' capacity; all zero, so nothing to copy.
-    if (this.sums.length < 2 * this.keys.idLimit) this.sums = new Float64Array(2 * grownCapacity(this.keys.idLimit));
-    const sums = this.sums;
+    const cellCount = this.keys.cellCount;
+    // Pass 1 adds up the keys holding cells in more than one live pane. A key with one cell
+    // (cellCount 1, the usual case for a customer seen once in the window's span) has that cell
+    // as its total and skips the accumulator, which is then only allocated when such keys exist:
+    // at a million keys it is 16 MB at the very moment every pane is still alive.
+    let sums = this.sums;
     for (const { keyIds, cells, size } of merging) {
       for (let s = 0; s < size; s++) {
-        const at = 2 * keyIds[s]!;
+        const id = keyIds[s]!;
+        if (cellCount[id] === 1) continue;
+        // Sized to the ids in use, not the key columns' capacity; all zero, so nothing to copy.
+        if (sums.length < 2 * this.keys.idLimit) sums = this.sums = new Float64Array(2 * grownCapacity(this.keys.idLimit));
+        const at = 2 * id;
         sums[at]! += cells[2 * s]!;
         sums[at + 1]! += cells[2 * s + 1]!;
       }
     }
     const rows: WindowRow[] = [];
     const threshold = this.g.threshold;
-    for (const { keyIds, size } of merging) {
+    for (const { keyIds, cells, size } of merging) {
       for (let s = 0; s < size; s++) {
         const id = keyIds[s]!;
+        if (cellCount[id] === 1) {
+          const total = cells[2 * s]!;
+          if (total >= threshold) rows.push({ key: this.keys.keyOf(id), total, count: cells[2 * s + 1]! });
+          continue;
+        }
         const at = 2 * id;
         const count = sums[at + 1]!;
         if (count === 0) continue; // harvested already from an earlier pane
