@@ -42,6 +42,11 @@ export interface FetchedPartition {
 export interface FetchedResponse {
   errorCode: number;
   responses: Array<{ partitions: FetchedPartition[] }>;
+  /**
+   * The reusable buffer the response's bytes were copied into, when the fetcher used one
+   * (platformatic-fetch.ts): the records' keys and values are views of it until it is released.
+   */
+  received?: Buffer;
 }
 
 /** Inflates a compressed batch's records; keyed by the attributes' compression bits (1 to 4). */

@@ -41,7 +41,8 @@ export interface GroupConsumerHandler {
   onAssignment(assignments: PartitionAssignment[]): Promise<void> | void;
   /**
    * One fetched batch of one partition, in offset order. `heartbeat` keeps the membership alive
-   * during long work (kafkajs heartbeats only between batches).
+   * during long work (kafkajs heartbeats only between batches). With `reuseFetchBuffers`, the
+   * records' keys and values are only valid until the returned promise settles.
    */
   onBatch(
     partition: number,
@@ -75,6 +76,13 @@ export interface GroupConsumerOptions {
   /** Upper bound of one partition's share of a fetch (default fetchLimits.perPartition); a larger record still comes whole. */
   maxBytesPerPartition?: number;
   sessionTimeoutMs?: number;
+  /**
+   * The handler keeps nothing of a batch's records (their key and value buffers) once its onBatch
+   * has settled, or copies it: the client may then put a later fetch's bytes into the same
+   * memory (the platformatic consumer does; see ResponseBuffers in platformatic-fetch.ts). Off by
+   * default, so that a handler that keeps records (tests, tools) is safe.
+   */
+  reuseFetchBuffers?: boolean;
 }
 
 /** A started consumer-group member. */

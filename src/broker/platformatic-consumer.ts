@@ -35,7 +35,7 @@ import { isTransientBrokerError } from './broker-errors.ts';
 import { type BrokerConnectionConfig, defaultMaxOutageMs } from './client.ts';
 import { fetchLimits, type GroupConsumer, type GroupConsumerHandler, type GroupConsumerOptions } from './group-consumer.ts';
 import { asBrokerError, failOnBadSettings, platformaticBaseOptions, retryDelayMs } from './platformatic-connection.ts';
-import { createFetcher, positionsAfter } from './platformatic-fetch.ts';
+import { createFetcher, positionsAfter, ResponseBuffers } from './platformatic-fetch.ts';
 import { createGroupOffsets } from './platformatic-group-offsets.ts';
 import { coordinatorLostError, createSwappableConsumer, type GroupRequestFault, type ReplacementBudget } from './platformatic-swappable-consumer.ts';
 
@@ -89,7 +89,7 @@ export async function startPlatformaticConsumer(
   // queue behind a JoinGroup (which waits for the whole group) or hold up a heartbeat or commit.
   const fetchConnections = new ConnectionPool(base.clientId, base);
   const offsets = createGroupOffsets(member, topic);
-  const fetchAll = createFetcher({
+  const fetcher = createFetcher({
     topic,
     // Wait up to 50 ms for 64 KiB: at low rates this gathers records into real batches instead of
     // one fetch per record, at a bounded cost in latency.
@@ -102,7 +102,8 @@ export async function startPlatformaticConsumer(
     maxBytesPerPartition: options.maxBytesPerPartition ?? fetchLimits.perPartition,
     fixedPerPartition: options.maxBytesPerPartition !== undefined,
     connectionPool: fetchConnections,
-  });
+  }, options.reuseFetchBuffers === true ? new ResponseBuffers() : undefined);
+  const fetchAll = fetcher.fetch;
 
   let assigned: number[] = [];
   /** The next offset to fetch, per assigned partition. */
@@ -312,6 +313,10 @@ export async function startPlatformaticConsumer(
           ahead = { epoch: iterationEpoch, responses };
         }
         await deliver(responses, iterationEpoch);
+        // Every batch of the fetch is handled (each onBatch awaited, its dead letters sent): no
+        // view of its bytes is held any more, and its buffer takes a later fetch. A fetch whose
+        // delivery threw or was cut short by a rebalance or a stop is left to the GC instead.
+        if (epoch === iterationEpoch && !stopping) fetcher.release(responses);
         if (epoch === iterationEpoch) positions = next;
       } catch (error) {
         ahead = undefined;

@@ -64,13 +64,75 @@ export function fetchSizeFor(bytesPerRecord: number, floor: { total: number; per
 }
 
 /**
- * The fetches of one consumer: `fetchAll(instance, partitions, from)` fetches `partitions` from
- * the positions `from`, one request per leader, all at once. The protocol version is chosen once,
- * from the broker's ApiVersions.
+ * Buffers for fetch responses, used again once their records are handled.
+ *
+ * A response arrives in the socket's chunks (64 KiB each) and is parsed from one contiguous
+ * buffer, its records' keys and values being views of it. The library makes that buffer with
+ * Buffer.concat: a fresh allocation for every fetch (512 KiB to 8 MiB), freed only when the GC
+ * gets to it, so between collections tens of MB of dead responses piled up in the process (at a
+ * million customers, the largest part of the peak RSS above the live data), and each fresh 8 MiB
+ * buffer was paged in anew. Here the chunks are copied into a buffer from this pool, which the
+ * consumer gives back after the response's last batch has been handled (platformatic-consumer.ts),
+ * when its handler keeps nothing of the records past their batch (`reuseFetchBuffers`, which the
+ * runtime sets); a response dropped on the way (a rebalance, an error, a stop) is simply never
+ * given back. A response that came in one chunk is parsed in place, as before.
+ * With one fetch in flight while one is handled, two buffers per leader are in use at most.
  */
-export function createFetcher(
-  settings: FetchSettings,
-): (instance: Consumer, partitions: readonly number[], from: ReadonlyMap<number, bigint>) => Promise<FetchedResponse[]> {
+export class ResponseBuffers {
+  private readonly free: Buffer[] = [];
+  /** Buffers allocated so far (for tests and the numbers in the README). */
+  allocated = 0;
+
+  constructor(private readonly keep = 4) {}
+
+  /** The chunks, in order, copied into one pooled buffer: a view of exactly `length` bytes. */
+  join(chunks: readonly Buffer[], length: number): { bytes: Buffer; received: Buffer } {
+    const received = this.take(length);
+    let at = 0;
+    for (const chunk of chunks) {
+      received.set(chunk, at);
+      at += chunk.length;
+    }
+    if (at !== length) throw new RangeError(`fetch response chunks hold ${at} bytes, not ${length}`);
+    return { bytes: received.subarray(0, length), received };
+  }
+
+  /** Gives a buffer from join() back; nothing may read the views of it any more. */
+  release(received: Buffer): void {
+    if (this.free.includes(received)) return;
+    this.free.push(received);
+    if (this.free.length > this.keep) {
+      // Keep the largest: fetches only grow towards the records' size.
+      this.free.sort((a, b) => b.length - a.length);
+      this.free.length = this.keep;
+    }
+  }
+
+  private take(length: number): Buffer {
+    let best = -1;
+    for (let i = 0; i < this.free.length; i++) {
+      const candidate = this.free[i] as Buffer;
+      if (candidate.length >= length && (best < 0 || candidate.length < (this.free[best] as Buffer).length)) best = i;
+    }
+    if (best >= 0) return this.free.splice(best, 1)[0] as Buffer;
+    this.allocated++;
+    // Rounded up so that responses a little larger than the last do not each need a new one.
+    return Buffer.allocUnsafeSlow(Math.ceil((length + (length >> 3)) / 65_536) * 65_536);
+  }
+}
+
+/** What createFetcher() gives the consumer. */
+export interface Fetcher {
+  /** Fetches `partitions` from the positions `from`: one request per leader, all at once. */
+  fetch: (instance: Consumer, partitions: readonly number[], from: ReadonlyMap<number, bigint>) => Promise<FetchedResponse[]>;
+  /** The responses' records are handled and dropped: their buffers can take the next responses. */
+  release: (responses: readonly FetchedResponse[]) => void;
+}
+
+/**
+ * The fetches of one consumer. The protocol version is chosen once, from the broker's ApiVersions.
+ */
+export function createFetcher(settings: FetchSettings, buffers?: ResponseBuffers): Fetcher {
   const { topic } = settings;
   let api: Promise<FetchApi> | undefined;
   /** Set by an answer saying a leader may have moved: the next fetch reads the metadata anew. */
@@ -107,8 +169,18 @@ export function createFetcher(
     const positions = new Map(request.partitions.map((partition) => [partition.partition, Number(partition.fetchOffset)]));
     let bytes = 0;
     const parse = (_correlationId: number, _apiKey: number, apiVersion: number, reader: Reader): FetchedResponse => {
-      bytes = reader.buffer.length - reader.position;
-      return parseFetchResponse(reader.buffer.buffer, reader.position, apiVersion, (partition) => positions.get(partition) ?? 0, decompress);
+      const { buffers: chunks, length } = reader.buffer;
+      bytes = length - reader.position;
+      if (chunks.length === 1 || buffers === undefined) return parseFetchResponse(reader.buffer.buffer, reader.position, apiVersion, (partition) => positions.get(partition) ?? 0, decompress);
+      const joined = buffers.join(chunks, length);
+      try {
+        const response = parseFetchResponse(joined.bytes, reader.position, apiVersion, (partition) => positions.get(partition) ?? 0, decompress);
+        response.received = joined.received;
+        return response;
+      } catch (error) {
+        buffers.release(joined.received);
+        throw error;
+      }
     };
     const response = await new Promise<FetchedResponse>((resolve, reject) => {
       const payload = () => createRequest(settings.maxWaitTime, settings.minBytes, limits.total, settings.isolationLevel, 0, 0, [request], [], '');
@@ -126,7 +198,14 @@ export function createFetcher(
     return { response, bytes };
   };
 
-  return async (instance, partitions, from) => {
+  const release = (responses: readonly FetchedResponse[]): void => {
+    for (const response of responses) {
+      if (response.received !== undefined) buffers?.release(response.received);
+      delete response.received;
+    }
+  };
+
+  const fetch = async (instance: Consumer, partitions: readonly number[], from: ReadonlyMap<number, bigint>): Promise<FetchedResponse[]> => {
     // Read once per round, for every leader's request.
     const metadata = await instance.metadata({ topics: [topic], forceUpdate: metadataStale });
     metadataStale = false;
@@ -171,6 +250,7 @@ export function createFetcher(
     }
     return answers.map((answer) => answer.response);
   };
+  return { fetch, release };
 }
 
 /** Where each partition's next fetch starts once `responses` are handled: past their last batch. */

@@ -53,8 +53,10 @@ export function deadLetterOf(
   // is not reused: a broken record's timestamp may be one the broker refuses.
   return {
     partition: record.partition % Math.max(1, context.deadLetterPartitions),
-    key: truncated ? (record.key?.subarray(0, 1024) ?? null) : record.key,
-    value: truncated ? null : (element?.json ?? record.value),
+    // Copies, not views: the record's bytes are a view of the fetch's buffer, which the consumer
+    // reuses for a later fetch once the batch is handled (platformatic-fetch.ts).
+    key: copyOf(truncated ? (record.key?.subarray(0, 1024) ?? null) : record.key),
+    value: truncated ? null : (element?.json ?? copyOf(record.value)),
     headers: {
       ...(truncated ? { 'salesflow.truncated': `original key+value ${size} bytes` } : {}),
       ...record.headers,
@@ -67,4 +69,8 @@ export function deadLetterOf(
       'salesflow.source.timestamp': String(record.timestamp),
     },
   };
+}
+
+function copyOf(bytes: Buffer | null): Buffer | null {
+  return bytes === null ? null : Buffer.from(bytes);
 }

@@ -440,6 +440,9 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
         groupId: config.source.group,
         fromBeginning: config.source.startFrom === 'earliest',
         log: log.child({ component: 'kafka' }),
+        // processBatch keeps no record past its batch: sales leave as numbers and key strings,
+        // dead letters as copies (dead-letter.ts).
+        reuseFetchBuffers: true,
       },
       { onAssignment, onBatch, onFatalError: fail, prepare },
     );

@@ -336,6 +336,49 @@ test('a batch is handled before the next is delivered (back-pressure)', async (t
   assert.equal(overlapped, false);
 });
 
+test('with reuseFetchBuffers, every record is intact for as long as its onBatch runs, while the next fetch lands', async (t) => {
+  // ~12 MB in records of ~1.2 KB: responses of 512 KiB, each in several socket chunks, so each
+  // is copied into a pooled buffer that a later fetch reuses. Each batch is checked only after a
+  // pause, when the fetch made ahead has arrived: a buffer given back too early would have been
+  // overwritten by then.
+  const setup = await freshTopic(t, 'pf-reuse', 2);
+  const producer = await ourProducer(t, setup.brokers);
+  const count = 10_000;
+  const valueOf = (i: number): string => `${i}:` + String(i % 997).padStart(4, '0').repeat(300);
+  for (let from = 0; from < count; from += 2_000) {
+    await producer.send(setup.topic, Array.from({ length: 2_000 }, (_, j) => ({ key: `k${from + j}`, value: valueOf(from + j), partition: (from + j) % 2 })));
+  }
+  let seen = 0;
+  let batches = 0;
+  const damaged: string[] = [];
+  let reached: () => void = () => undefined;
+  const all = new Promise<void>((resolve) => (reached = resolve));
+  const consumer = await startPlatformaticConsumer(
+    connection,
+    setup.brokers,
+    { topic: setup.topic, groupId: uniqueGroup('pf-reuse'), fromBeginning: true, log: silentLogger, sessionTimeoutMs, reuseFetchBuffers: true },
+    {
+      onAssignment: () => undefined,
+      onBatch: async (_partition, records) => {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        for (const record of records) {
+          const i = Number(record.key?.toString().slice(1));
+          if (record.value?.toString() !== valueOf(i) && damaged.length < 5) damaged.push(`offset ${record.offset} (key ${record.key?.toString() ?? 'null'})`);
+        }
+        batches++;
+        seen += records.length;
+        if (seen >= count) reached();
+      },
+      onFatalError: (error) => assert.fail(error),
+    },
+  );
+  t.after(() => consumer.stop());
+  await within(all, 60_000, 'all records');
+  assert.deepEqual(damaged, []);
+  assert.equal(seen, count);
+  assert.ok(batches >= 20, `records came in ${batches} batches: enough fetches to reuse buffers`);
+});
+
 test('every partition is served when its record batches are larger than the per-partition fetch limit', async (t) => {
   // The broker returns a batch larger than the per-partition limit only to the first partition
   // of a fetch (KIP-74); fetching the partitions in a fixed order served partition 0 alone until

@@ -24,11 +24,20 @@ describe('deadLetterOf()', () => {
   test('keeps a record twice the accepted size whole, and it fits the dead-letter topic with its headers', () => {
     const record = sourceRecord(1_024, 2 * context.maxRecordBytes - 1_024);
     const letter = deadLetterOf(context, record, 'too-large', 'record of 2 MiB');
-    assert.equal(letter.value, record.value);
-    assert.equal(letter.key, record.key);
+    assert.deepEqual(letter.value, record.value);
+    assert.deepEqual(letter.key, record.key);
     assert.equal(letter.headers?.['salesflow.truncated'], undefined);
     const headerBytes = Object.entries(letter.headers ?? {}).reduce((sum, [name, value]) => sum + name.length + value.length, 0);
     assert.ok(2 * context.maxRecordBytes + headerBytes <= deadLetterTopicMaxBytes(context.maxRecordBytes));
+  });
+
+  test('owns its bytes: a copy of the key and value, not views of the fetch buffer the consumer reuses', () => {
+    const record = sourceRecord(16, 64);
+    const letter = deadLetterOf(context, record, 'invalid-json', 'x');
+    record.key?.fill(0);
+    record.value?.fill(0);
+    assert.deepEqual(letter.key, Buffer.alloc(16, 'k'));
+    assert.deepEqual(letter.value, Buffer.alloc(64, 'v'));
   });
 
   test('cuts a record larger than the dead-letter topic accepts: no value, a 1 KiB key, the original size named', () => {
@@ -43,7 +52,7 @@ describe('deadLetterOf()', () => {
   test('the copy limit grows with maxRecordBytes instead of staying at Kafka\'s default', () => {
     const big = { ...context, maxRecordBytes: 10_000_000 };
     const record = sourceRecord(0, 15_000_000);
-    assert.equal(deadLetterOf(big, record, 'too-large', '').value, record.value);
+    assert.deepEqual(deadLetterOf(big, record, 'too-large', '').value, record.value);
     assert.equal(deadLetterCopyLimit(1_000), 1_048_588 - 65_536);
   });
 
