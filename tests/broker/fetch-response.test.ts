@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import { CorruptFetchError, type Decompress, type FetchedResponse, parseFetchResponse } from '../../src/broker/fetch-response.ts';
+import { CorruptFetchError, type Decompress, type FetchedResponse, parseFetchResponse, readZigZagVarint } from '../../src/broker/fetch-response.ts';
 import { type SourceRecord } from '../../src/broker/group-consumer.ts';
 
 // ---- kafkajs' protocol internals (untyped CommonJS), described by what this file passes ----
@@ -569,5 +569,45 @@ describe('parseFetchResponse()', () => {
       }),
       { numRuns: 100 },
     );
+  });
+});
+
+describe('readZigZagVarint() (the record fields\' varints)', () => {
+  const KafkajsEncoder = requireCommonJs('kafkajs/src/protocol/encoder.js') as new () => { writeVarLong(value: number): unknown; buffer: Buffer };
+  const encoded = (value: number): Buffer => {
+    const encoder = new KafkajsEncoder();
+    encoder.writeVarLong(value);
+    return encoder.buffer;
+  };
+  // Around every length boundary (1 to 8 bytes) and the int32 path's end, both signs.
+  const boundaries = [0, 1, 63, 64, 8_191, 8_192, 2 ** 20 - 1, 2 ** 20, 2 ** 27 - 1, 2 ** 27, 2 ** 31, 2 ** 34, 2 ** 41, 2 ** 48, 2 ** 52];
+  const values = boundaries.flatMap((b) => [b, -b, b + 1, -b - 1, b - 1, -(b - 1)]).filter((v) => Math.abs(v) <= 2 ** 52).map((v) => v + 0); // no -0
+
+  test('reads what kafkajs writes, at any offset, and says where it ends', () => {
+    for (const value of values) {
+      const bytes = encoded(value);
+      const framed = Buffer.concat([Buffer.from([0xff, 0x80]), bytes, Buffer.from([0x05])]);
+      assert.deepEqual(readZigZagVarint(framed, 2), { value, end: 2 + bytes.length }, `value ${value}`);
+    }
+  });
+
+  test('reads random values of every magnitude as kafkajs writes them (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 52 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.boolean(), (bits, fraction, negative) => {
+        const magnitude = Math.floor(fraction * 2 ** bits);
+        const value = negative ? -magnitude : magnitude;
+        const bytes = encoded(value);
+        assert.deepEqual(readZigZagVarint(bytes, 0), { value: value + 0, end: bytes.length });
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  test('refuses a varint cut short and one longer than ten bytes', () => {
+    for (const value of [300, 2 ** 27, 2 ** 40]) {
+      const bytes = encoded(value);
+      assert.throws(() => readZigZagVarint(bytes.subarray(0, bytes.length - 1), 0), CorruptFetchError, `${value} cut short`);
+    }
+    assert.throws(() => readZigZagVarint(Buffer.alloc(11, 0x80), 0), CorruptFetchError);
   });
 });
