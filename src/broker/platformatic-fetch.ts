@@ -69,9 +69,9 @@ export function fetchSizeFor(bytesPerRecord: number, floor: { total: number; per
  * A response arrives in the socket's chunks (64 KiB each) and is parsed from one contiguous
  * buffer, its records' keys and values being views of it. The library makes that buffer with
  * Buffer.concat: a fresh allocation for every fetch (512 KiB to 8 MiB), freed only when the GC
- * gets to it, so between collections tens of MB of dead responses piled up in the process (at a
- * million customers, the largest part of the peak RSS above the live data), and each fresh 8 MiB
- * buffer was paged in anew. Here the chunks are copied into a buffer from this pool, which the
+ * gets to it, so dead responses piled up between collections, and each fresh 8 MiB buffer was
+ * paged in anew (see README "Performance" for what reusing them gained). Here the chunks are
+ * copied into a buffer from this pool, which the
  * consumer gives back after the response's last batch has been handled (platformatic-consumer.ts),
  * when its handler keeps nothing of the records past their batch (`reuseFetchBuffers`, which the
  * runtime sets); a response dropped on the way (a rebalance, an error, a stop) is simply never
@@ -80,7 +80,7 @@ export function fetchSizeFor(bytesPerRecord: number, floor: { total: number; per
  */
 export class ResponseBuffers {
   private readonly free: Buffer[] = [];
-  /** Buffers allocated so far (for tests and the numbers in the README). */
+  /** Buffers allocated so far (for tests). */
   allocated = 0;
 
   constructor(private readonly keep = 4) {}
