@@ -22,6 +22,7 @@ import { createSinkSet } from './sink-writer.ts';
 import { startStatusLine } from './status-line.ts';
 import { startReaderThreadEarly, startStreamConsumer } from './stream-consumer.ts';
 import { deadLetterTopicMaxBytes } from './dead-letter.ts';
+import { tuneGarbageCollectorForConsuming } from './gc-tuning.ts';
 
 export type PipelineMode = 'run' | 'produce' | 'consume';
 
@@ -41,6 +42,7 @@ export async function runPipelineCommand(config: PipelineConfig, options: Pipeli
   const { mode, log } = options;
   const withProducer = mode === 'run' || mode === 'produce';
   const withConsumer = mode === 'run' || mode === 'consume';
+  if (withConsumer) tuneGarbageCollectorForConsuming();
   const cleanups: Array<() => Promise<void> | void> = [];
   const cleanUp = async (): Promise<void> => {
     for (const cleanup of cleanups.reverse()) {
