@@ -1,7 +1,6 @@
 /**
  * Worker threads that answer requests in order (the producer's generator thread, the consumer's
- * reader thread). Both sides
- * live here:
+ * reader thread). Both sides live here:
  *
  *   main:   startRequestWorker(entry, data) ─► request(r) ─► request(r) ─► ... ─► close()
  *   thread: serveRequests(setup)   setup(data) once ─► 'ready' (or 'failed': the reason)
